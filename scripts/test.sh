@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# scripts/test.sh — run every check: formatting, clippy, then the test suite.
+#
+#   scripts/test.sh [extra args for the test runner]
+#   e.g. scripts/test.sh members::     (filter)
+#
+# The tests need PostgreSQL: scripts/pg.sh finds or starts one and the test
+# harness creates its template and per-test databases on
+# GONGHUI_TEST_DATABASE_URL (an admin URL allowing CREATE DATABASE).
+# Uses cargo-nextest when installed, else `cargo test`. Never runs cargo clean.
+#
+# Environment: GONGHUI_DATABASE_URL, GONGHUI_PG_MODE, GONGHUI_PG_PORT (see
+# scripts/pg.sh); CI=true prints tool versions.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# step NAME CMD... — run CMD, print its elapsed time; abort on failure.
+step() {
+    local name="$1" start end elapsed status=0
+    shift
+    echo "==> $name: $*" >&2
+    start=$(date +%s.%N)
+    "$@" || status=$?
+    end=$(date +%s.%N)
+    elapsed=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')
+    if [[ $status -ne 0 ]]; then
+        echo "<== $name FAILED (exit $status) after ${elapsed}s" >&2
+        exit "$status"
+    fi
+    echo "<== $name ok in ${elapsed}s" >&2
+}
+
+total_start=$(date +%s.%N)
+
+if [[ "${CI:-}" == "true" ]]; then
+    cargo --version
+fi
+
+# shellcheck source=scripts/pg.sh
+source scripts/pg.sh
+step postgres ensure_postgres
+export GONGHUI_TEST_DATABASE_URL="$GONGHUI_PG_ADMIN_URL"
+
+step fmt cargo fmt --all -- --check
+step clippy cargo clippy --all-targets -- -D warnings
+
+# No doc tests in this crate, so nextest alone covers everything.
+if cargo nextest --version >/dev/null 2>&1; then
+    step tests cargo nextest run --no-fail-fast "$@"
+else
+    step tests cargo test "$@"
+fi
+
+total_end=$(date +%s.%N)
+echo "==> all checks passed in $(awk -v s="$total_start" -v e="$total_end" 'BEGIN { printf "%.1f", e - s }')s" >&2

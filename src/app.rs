@@ -1,0 +1,120 @@
+//! Builds the actix application: state, middleware, every route (one call per domain),
+//! service endpoints, the OpenAPI document and the offline Swagger UI.
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, get, web};
+use diesel_async::RunQueryDsl;
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::tokens::TokenService;
+use crate::config::Config;
+use crate::db::DbPool;
+use crate::error::ApiError;
+use crate::http::context::context_middleware;
+use crate::http::fallback::{RouteTable, not_found_or_method_not_allowed};
+use crate::http::idempotency::idempotency_middleware;
+use crate::http::metrics::{Metrics, resident_bytes};
+
+/// Everything a request needs, shared by all workers.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: DbPool,
+    pub tokens: Arc<TokenService>,
+    pub metrics: Arc<Metrics>,
+    pub routes: Arc<RouteTable>,
+    pub spec: Arc<utoipa::openapi::OpenApi>,
+}
+
+impl AppState {
+    pub fn new(config: Config, pool: DbPool) -> anyhow::Result<Self> {
+        let tokens = TokenService::from_config(&config)?;
+        let spec = openapi();
+        Ok(AppState {
+            config: Arc::new(config),
+            pool,
+            tokens: Arc::new(tokens),
+            metrics: Arc::new(Metrics::default()),
+            routes: Arc::new(RouteTable::from_openapi(&spec)),
+            spec: Arc::new(spec),
+        })
+    }
+}
+
+/// Every documented route. Registered through utoipa-actix-web so the spec is collected
+/// from the handlers themselves (each path declared once).
+fn configure_routes(cfg: &mut ServiceConfig) {
+    cfg.service(healthz).service(readyz).service(metrics).service(crate::auth::api::jwks).service(
+        scope::scope("/api/v1").configure(crate::auth::routes).configure(crate::membership::routes),
+    );
+}
+
+/// The OpenAPI document generated from the code.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, spec) = App::new()
+        .into_utoipa_app()
+        .openapi(crate::openapi::ApiDoc::openapi())
+        .configure(configure_routes)
+        .split_for_parts();
+    spec
+}
+
+/// The application for one worker.
+pub fn build(
+    state: web::Data<AppState>,
+) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>>
+{
+    let (app, _) = App::new()
+        .app_data(state)
+        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest("malformed_query", e.to_string()).into()))
+        .app_data(web::JsonConfig::default().error_handler(|e, _| ApiError::BadRequest("malformed_json", e.to_string()).into()))
+        .wrap(from_fn(idempotency_middleware))
+        .wrap(from_fn(context_middleware))
+        .into_utoipa_app()
+        .configure(configure_routes)
+        .split_for_parts();
+    app.service(web::redirect("/docs", "/docs/"))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])))
+        .default_service(web::to(not_found_or_method_not_allowed))
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(tag = "service", responses((status = 200, description = "Alive", body = String)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers a query within the pool's timeouts.
+#[utoipa::path(
+    tag = "service",
+    responses((status = 200, description = "Ready", body = String), (status = 503, body = crate::error::Problem))
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    diesel::sql_query("SELECT 1").execute(&mut conn).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
+}
+
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(tag = "service", responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let status = state.pool.status();
+    let text = state.metrics.render(&[
+        ("gonghui_db_pool_max", "Maximum pool connections.", status.max_size as f64),
+        ("gonghui_db_pool_size", "Open pool connections.", status.size as f64),
+        ("gonghui_db_pool_available", "Idle pool connections.", status.available as f64),
+        ("gonghui_db_pool_waiting", "Requests waiting for a connection.", status.waiting as f64),
+        ("gonghui_process_resident_memory_bytes", "Resident memory.", resident_bytes()),
+    ]);
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text)
+}

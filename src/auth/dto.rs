@@ -1,0 +1,165 @@
+//! Request and response types of the auth and user-administration routes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::auth::permissions::Role;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 64))]
+    #[schema(example = "admin", min_length = 1, max_length = 64)]
+    pub username: String,
+    #[validate(length(min = 1, max = 128))]
+    #[schema(example = "correct-horse-42", min_length = 1, max_length = 128)]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenPair {
+    /// EdDSA-signed JWT, valid `expires_in` seconds; send as `Authorization: Bearer …`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    #[schema(example = 900)]
+    pub expires_in: u64,
+    /// Single-use: exchange it at `/auth/refresh` for a new pair.
+    pub refresh_token: String,
+}
+
+/// One role grant; `unit_id` is set for unit-scoped roles (unit_admin).
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantInput {
+    pub role: Role,
+    #[validate(range(min = 1))]
+    pub unit_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GrantView {
+    pub id: i64,
+    pub role: Role,
+    pub unit_id: Option<i64>,
+    pub unit_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    Disabled,
+    Deleted,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Disabled => "disabled",
+            UserStatus::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> UserStatus {
+        match s {
+            "active" => UserStatus::Active,
+            "disabled" => UserStatus::Disabled,
+            _ => UserStatus::Deleted,
+        }
+    }
+}
+
+/// An administrative account.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub member_id: Option<i64>,
+    pub status: UserStatus,
+    pub grants: Vec<GrantView>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The created account; `initial_password` is shown once, when the server generated it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreatedUser {
+    #[serde(flatten)]
+    pub user: UserView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_password: Option<String>,
+}
+
+fn username_ok(v: &str) -> Result<(), validator::ValidationError> {
+    let ok = (3..=64).contains(&v.len())
+        && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b));
+    if ok { Ok(()) } else { Err(validator::ValidationError::new("invalid_format")) }
+}
+
+fn password_ok(v: &str) -> Result<(), validator::ValidationError> {
+    if crate::auth::password::is_strong_enough(v) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("weak_password"))
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// 3–64 characters: lower-case letters, digits, `_`, `.`, `-`.
+    #[validate(custom(function = "username_ok"))]
+    #[schema(example = "unit3-admin", pattern = "^[a-z0-9_.-]{3,64}$")]
+    pub username: String,
+    #[validate(length(min = 1, max = 100))]
+    #[schema(example = "机械学院工会管理员", min_length = 1, max_length = 100)]
+    pub display_name: String,
+    /// Omit to have one generated and returned once.
+    #[validate(custom(function = "password_ok"))]
+    #[schema(min_length = 12, max_length = 128)]
+    pub password: Option<String>,
+    /// Link to the member this account belongs to.
+    #[validate(range(min = 1))]
+    pub member_id: Option<i64>,
+    #[validate(nested, length(max = 20))]
+    #[serde(default)]
+    pub grants: Vec<GrantInput>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub display_name: Option<String>,
+    /// `active` or `disabled` (use DELETE to delete).
+    pub status: Option<UserStatus>,
+    #[validate(custom(function = "password_ok"))]
+    #[schema(min_length = 12, max_length = 128)]
+    pub password: Option<String>,
+}
+
+/// Who is calling: the principal, their roles, and their member profile when bound.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<GrantView>,
+    /// The caller's own member record (unmasked: it is theirs), when the account is bound to one.
+    pub member: Option<crate::membership::dto::MemberProfile>,
+}

@@ -1,0 +1,242 @@
+//! Roles → permissions, in one table, checked by one function.
+//!
+//! `authorize` answers 403 when no role of the principal carries the permission, and
+//! otherwise returns an [`Authorized`] proof carrying the unit scope every query must
+//! filter by. Objects outside that scope are answered 404 by the stores, so nothing leaks.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::principal::Principal;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A union member using the mini-program: sees their own record.
+    Member,
+    /// Administers one secondary union (and the units below it).
+    UnitAdmin,
+    /// The school union's staff: everything in membership and the union's business.
+    UnionAdmin,
+    FinanceOfficer,
+    /// 经审委: read-only finance and the audit log.
+    Auditor,
+    ProposalCommittee,
+    Handler,
+    Judge,
+    AidReviewer,
+    /// Accounts, API clients, integrations; not the union's business data.
+    SystemAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::Member,
+        Role::UnitAdmin,
+        Role::UnionAdmin,
+        Role::FinanceOfficer,
+        Role::Auditor,
+        Role::ProposalCommittee,
+        Role::Handler,
+        Role::Judge,
+        Role::AidReviewer,
+        Role::SystemAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::UnitAdmin => "unit_admin",
+            Role::UnionAdmin => "union_admin",
+            Role::FinanceOfficer => "finance_officer",
+            Role::Auditor => "auditor",
+            Role::ProposalCommittee => "proposal_committee",
+            Role::Handler => "handler",
+            Role::Judge => "judge",
+            Role::AidReviewer => "aid_reviewer",
+            Role::SystemAdmin => "system_admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Roles whose grant is scoped to a unit subtree.
+    pub fn is_unit_scoped(self) -> bool {
+        matches!(self, Role::UnitAdmin)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    UnitsRead,
+    UnitsWrite,
+    MembersRead,
+    MembersWrite,
+    MembersImport,
+    /// See full phone numbers (lists still mask).
+    MemberPhoneRead,
+    /// See full ID-card numbers on a single member.
+    MemberIdCardRead,
+    HonorsRead,
+    HonorsWrite,
+    DuesRead,
+    DuesWrite,
+    UsersManage,
+    AuditRead,
+}
+
+use Permission as P;
+
+/// The permission table. A permission a role has here is global for global roles and
+/// limited to the granted unit subtree for unit-scoped roles.
+pub fn role_permissions(role: Role) -> &'static [Permission] {
+    match role {
+        Role::Member => &[],
+        Role::UnitAdmin => &[
+            P::UnitsRead,
+            P::MembersRead,
+            P::MembersWrite,
+            P::MembersImport,
+            P::MemberPhoneRead,
+            P::HonorsRead,
+            P::HonorsWrite,
+            P::DuesRead,
+            P::DuesWrite,
+        ],
+        Role::UnionAdmin => &[
+            P::UnitsRead,
+            P::UnitsWrite,
+            P::MembersRead,
+            P::MembersWrite,
+            P::MembersImport,
+            P::MemberPhoneRead,
+            P::MemberIdCardRead,
+            P::HonorsRead,
+            P::HonorsWrite,
+            P::DuesRead,
+            P::DuesWrite,
+        ],
+        Role::FinanceOfficer => &[P::UnitsRead, P::DuesRead, P::DuesWrite],
+        Role::Auditor => &[P::UnitsRead, P::DuesRead, P::AuditRead],
+        Role::ProposalCommittee | Role::Handler | Role::Judge | Role::AidReviewer => &[P::UnitsRead],
+        Role::SystemAdmin => &[P::UnitsRead, P::UsersManage, P::AuditRead],
+    }
+}
+
+/// Where an authorized action may reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitScope {
+    /// Every unit.
+    All,
+    /// The subtrees under these materialised paths (`/1/5/`).
+    Subtrees(Vec<String>),
+}
+
+impl UnitScope {
+    /// Whether a unit with this materialised path is inside the scope.
+    pub fn contains_path(&self, path: &str) -> bool {
+        match self {
+            UnitScope::All => true,
+            UnitScope::Subtrees(roots) => roots.iter().any(|r| path.starts_with(r.as_str())),
+        }
+    }
+
+    /// LIKE patterns for SQL (`/1/5/%`), or `None` for all units.
+    pub fn like_patterns(&self) -> Option<Vec<String>> {
+        match self {
+            UnitScope::All => None,
+            UnitScope::Subtrees(roots) => Some(roots.iter().map(|r| format!("{r}%")).collect()),
+        }
+    }
+}
+
+/// Proof that the principal may exercise `permission`, and where.
+#[derive(Debug, Clone)]
+pub struct Authorized {
+    pub permission: Permission,
+    pub scope: UnitScope,
+    pub user_id: i64,
+}
+
+/// The one authorization check.
+pub fn authorize(principal: &Principal, permission: Permission) -> Result<Authorized, ApiError> {
+    let mut subtrees = Vec::new();
+    let mut global = false;
+    for grant in &principal.grants {
+        if !role_permissions(grant.role).contains(&permission) {
+            continue;
+        }
+        match &grant.unit_path {
+            Some(path) if grant.role.is_unit_scoped() => subtrees.push(path.clone()),
+            _ => global = true,
+        }
+    }
+    let scope = if global {
+        UnitScope::All
+    } else if subtrees.is_empty() {
+        return Err(ApiError::Forbidden);
+    } else {
+        UnitScope::Subtrees(subtrees)
+    };
+    Ok(Authorized { permission, scope, user_id: principal.user_id })
+}
+
+/// Whether the principal holds the permission anywhere (no error), e.g. to decide masking.
+pub fn has_permission(principal: &Principal, permission: Permission) -> bool {
+    authorize(principal, permission).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::principal::Grant;
+
+    fn principal(grants: Vec<Grant>) -> Principal {
+        Principal { user_id: 1, username: "u".into(), display_name: "U".into(), member_id: None, grants }
+    }
+
+    fn grant(role: Role, unit_path: Option<&str>) -> Grant {
+        Grant { role, unit_id: unit_path.map(|_| 5), unit_path: unit_path.map(str::to_owned) }
+    }
+
+    #[test]
+    fn no_role_is_forbidden() {
+        let p = principal(vec![grant(Role::Member, None)]);
+        assert!(matches!(authorize(&p, P::MembersRead), Err(ApiError::Forbidden)));
+    }
+
+    #[test]
+    fn unit_admin_is_scoped_to_subtrees() {
+        let p = principal(vec![grant(Role::UnitAdmin, Some("/1/5/")), grant(Role::UnitAdmin, Some("/1/9/"))]);
+        let a = authorize(&p, P::MembersRead).unwrap();
+        assert!(a.scope.contains_path("/1/5/"));
+        assert!(a.scope.contains_path("/1/5/77/"));
+        assert!(!a.scope.contains_path("/1/6/"));
+        assert!(!a.scope.contains_path("/1/"));
+        assert!(!a.scope.contains_path("/1/55/"), "prefix match is by whole segment");
+        assert_eq!(a.scope.like_patterns().unwrap(), vec!["/1/5/%", "/1/9/%"]);
+        assert!(matches!(authorize(&p, P::UnitsWrite), Err(ApiError::Forbidden)));
+    }
+
+    #[test]
+    fn a_global_grant_wins_over_a_scoped_one() {
+        let p = principal(vec![grant(Role::UnitAdmin, Some("/1/5/")), grant(Role::UnionAdmin, None)]);
+        assert_eq!(authorize(&p, P::MembersRead).unwrap().scope, UnitScope::All);
+    }
+
+    #[test]
+    fn table_matches_the_architecture() {
+        // Auditors read the audit log but never change membership; system admins manage users only.
+        assert!(role_permissions(Role::Auditor).contains(&P::AuditRead));
+        assert!(!role_permissions(Role::Auditor).contains(&P::MembersWrite));
+        assert!(role_permissions(Role::SystemAdmin).contains(&P::UsersManage));
+        assert!(!role_permissions(Role::SystemAdmin).contains(&P::MembersRead));
+        assert!(!role_permissions(Role::UnitAdmin).contains(&P::MemberIdCardRead));
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+    }
+}

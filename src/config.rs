@@ -1,0 +1,258 @@
+//! Typed configuration, read once at start from `GONGHUI_*` environment variables
+//! (and an optional `.env` file). Every variable is validated here; a bad one stops
+//! the process with a message naming it. Nothing else in the crate reads the environment.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::crypto::SecretKey;
+
+/// The whole configuration of one process.
+#[derive(Clone)]
+pub struct Config {
+    pub bind: String,
+    pub database_url: String,
+    pub db_pool_size: usize,
+    pub db_acquire_timeout: Duration,
+    pub db_connect_timeout: Duration,
+    pub run_migrations: bool,
+    pub workers: usize,
+    pub public_url: String,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub jwt_private_key_pem: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub encryption_key: SecretKey,
+    pub body_limit_bytes: usize,
+    pub import_limit_bytes: usize,
+    pub login_max_failures_per_user: i64,
+    pub login_max_failures_per_ip: i64,
+    pub login_window: Duration,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub dev: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("invalid configuration: {var}: {message}")]
+pub struct ConfigError {
+    pub var: String,
+    pub message: String,
+}
+
+fn invalid(var: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError { var: var.to_owned(), message: message.into() }
+}
+
+/// Reads variables from any lookup (the process environment, or a map in tests).
+struct Vars<F: Fn(&str) -> Option<String>>(F);
+
+impl<F: Fn(&str) -> Option<String>> Vars<F> {
+    fn get(&self, var: &str) -> Option<String> {
+        (self.0)(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    fn string(&self, var: &str, default: &str) -> String {
+        self.get(var).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn parse<T: std::str::FromStr>(&self, var: &str, default: T, min: T, max: T) -> Result<T, ConfigError>
+    where
+        T: PartialOrd + std::fmt::Display + Copy,
+    {
+        let Some(raw) = self.get(var) else { return Ok(default) };
+        let value: T = raw.parse().map_err(|_| invalid(var, format!("`{raw}` is not a number")))?;
+        if value < min || value > max {
+            return Err(invalid(var, format!("{value} is outside {min}..={max}")));
+        }
+        Ok(value)
+    }
+
+    fn bool(&self, var: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(var).as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None => Ok(default),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some("0" | "false" | "no" | "off") => Ok(false),
+            Some(other) => Err(invalid(var, format!("`{other}` is not a boolean (true/false)"))),
+        }
+    }
+
+    fn seconds(&self, var: &str, default: u64, min: u64, max: u64) -> Result<Duration, ConfigError> {
+        self.parse(var, default, min, max).map(Duration::from_secs)
+    }
+
+    fn millis(&self, var: &str, default: u64, min: u64, max: u64) -> Result<Duration, ConfigError> {
+        self.parse(var, default, min, max).map(Duration::from_millis)
+    }
+
+    /// A secret given inline (`VAR`) or as a file path (`VAR_FILE`).
+    fn secret(&self, var: &str) -> Result<Option<String>, ConfigError> {
+        if let Some(v) = self.get(var) {
+            return Ok(Some(v));
+        }
+        let file_var = format!("{var}_FILE");
+        match self.get(&file_var) {
+            None => Ok(None),
+            Some(path) => std::fs::read_to_string(&path)
+                .map(|s| Some(s.trim().to_owned()))
+                .map_err(|e| invalid(&file_var, format!("cannot read {path}: {e}"))),
+        }
+    }
+}
+
+impl Config {
+    /// Loads `.env` when present, then reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        #[allow(clippy::disallowed_methods)] // the one place that reads the environment
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Builds a config from a map (tests).
+    pub fn from_map(map: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| map.get(k).cloned())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let v = Vars(lookup);
+        let dev = v.bool("GONGHUI_DEV", false)?;
+        let database_url = v
+            .get("GONGHUI_DATABASE_URL")
+            .ok_or_else(|| invalid("GONGHUI_DATABASE_URL", "is required (postgres://user@host:port/db)"))?;
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(invalid("GONGHUI_DATABASE_URL", "must start with postgres:// or postgresql://"));
+        }
+        let bind = v.string("GONGHUI_BIND", "127.0.0.1:8080");
+        if bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid("GONGHUI_BIND", format!("`{bind}` is not host:port (e.g. 0.0.0.0:8080)")));
+        }
+        let public_url = v.string("GONGHUI_PUBLIC_URL", &format!("http://{bind}"));
+        let jwt_private_key_pem = match v.secret("GONGHUI_JWT_PRIVATE_KEY")? {
+            Some(pem) => pem,
+            None if dev => dev_secret("jwt-ed25519.pem", crate::auth::tokens::generate_private_key_pem)
+                .map_err(|e| invalid("GONGHUI_JWT_PRIVATE_KEY", e))?,
+            None => {
+                return Err(invalid(
+                    "GONGHUI_JWT_PRIVATE_KEY",
+                    "is required: an Ed25519 private key in PKCS#8 PEM (or set GONGHUI_DEV=1 to generate one)",
+                ));
+            }
+        };
+        crate::auth::tokens::check_private_key_pem(&jwt_private_key_pem)
+            .map_err(|e| invalid("GONGHUI_JWT_PRIVATE_KEY", e))?;
+        let encryption_key = match v.secret("GONGHUI_ENCRYPTION_KEY")? {
+            Some(k) => k,
+            None if dev => dev_secret("encryption.key", SecretKey::generate_base64)
+                .map_err(|e| invalid("GONGHUI_ENCRYPTION_KEY", e))?,
+            None => {
+                return Err(invalid(
+                    "GONGHUI_ENCRYPTION_KEY",
+                    "is required: 32 random bytes, base64 (or set GONGHUI_DEV=1 to generate one)",
+                ));
+            }
+        };
+        let encryption_key =
+            SecretKey::from_base64(&encryption_key).map_err(|e| invalid("GONGHUI_ENCRYPTION_KEY", e))?;
+        let log_format = match v.string("GONGHUI_LOG_FORMAT", "json").as_str() {
+            "json" => LogFormat::Json,
+            "pretty" => LogFormat::Pretty,
+            other => return Err(invalid("GONGHUI_LOG_FORMAT", format!("`{other}` is not json or pretty"))),
+        };
+        Ok(Config {
+            bind,
+            database_url,
+            db_pool_size: v.parse("GONGHUI_DB_POOL_SIZE", 16, 1, 256)?,
+            db_acquire_timeout: v.millis("GONGHUI_DB_ACQUIRE_TIMEOUT_MS", 2000, 10, 60_000)?,
+            db_connect_timeout: v.millis("GONGHUI_DB_CONNECT_TIMEOUT_MS", 3000, 10, 60_000)?,
+            run_migrations: v.bool("GONGHUI_RUN_MIGRATIONS", true)?,
+            workers: v.parse("GONGHUI_WORKERS", 2, 1, 64)?,
+            public_url,
+            jwt_issuer: v.string("GONGHUI_JWT_ISSUER", "gonghui"),
+            jwt_audience: v.string("GONGHUI_JWT_AUDIENCE", "gonghui-api"),
+            jwt_private_key_pem,
+            access_token_ttl: v.seconds("GONGHUI_ACCESS_TOKEN_TTL_SECS", 900, 30, 3600)?,
+            refresh_token_ttl: v.seconds("GONGHUI_REFRESH_TOKEN_TTL_SECS", 30 * 86_400, 300, 180 * 86_400)?,
+            encryption_key,
+            body_limit_bytes: v.parse("GONGHUI_BODY_LIMIT_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024)?,
+            import_limit_bytes: v.parse("GONGHUI_IMPORT_LIMIT_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024)?,
+            login_max_failures_per_user: v.parse("GONGHUI_LOGIN_MAX_FAILURES_PER_USER", 5, 1, 1000)?,
+            login_max_failures_per_ip: v.parse("GONGHUI_LOGIN_MAX_FAILURES_PER_IP", 30, 1, 100_000)?,
+            login_window: v.seconds("GONGHUI_LOGIN_WINDOW_SECS", 900, 1, 86_400)?,
+            log_format,
+            log_filter: v.string("GONGHUI_LOG", "info"),
+            dev,
+        })
+    }
+}
+
+/// In dev mode, secrets are generated once and kept under `.dev-secrets/` (git-ignored),
+/// so tokens and encrypted columns survive a restart.
+fn dev_secret(file: &str, generate: fn() -> String) -> Result<String, String> {
+    let dir = PathBuf::from(".dev-secrets");
+    let path = dir.join(file);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(existing.trim().to_owned());
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let value = generate();
+    std::fs::write(&path, &value).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> HashMap<String, String> {
+        let mut m = HashMap::new();
+        m.insert("GONGHUI_DATABASE_URL".into(), "postgres://postgres@127.0.0.1/x".into());
+        m.insert("GONGHUI_JWT_PRIVATE_KEY".into(), crate::auth::tokens::generate_private_key_pem());
+        m.insert("GONGHUI_ENCRYPTION_KEY".into(), SecretKey::generate_base64());
+        m
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = Config::from_map(&base()).unwrap();
+        assert_eq!(c.db_pool_size, 16);
+        assert_eq!(c.access_token_ttl, Duration::from_secs(900));
+        assert!(c.run_migrations);
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let mut m = base();
+        m.insert("GONGHUI_DB_POOL_SIZE".into(), "lots".into());
+        assert_eq!(Config::from_map(&m).err().unwrap().var, "GONGHUI_DB_POOL_SIZE");
+        let mut m = base();
+        m.insert("GONGHUI_RUN_MIGRATIONS".into(), "maybe".into());
+        assert_eq!(Config::from_map(&m).err().unwrap().var, "GONGHUI_RUN_MIGRATIONS");
+        let mut m = base();
+        m.remove("GONGHUI_DATABASE_URL");
+        assert_eq!(Config::from_map(&m).err().unwrap().var, "GONGHUI_DATABASE_URL");
+        let mut m = base();
+        m.insert("GONGHUI_ENCRYPTION_KEY".into(), "short".into());
+        assert_eq!(Config::from_map(&m).err().unwrap().var, "GONGHUI_ENCRYPTION_KEY");
+        let mut m = base();
+        m.insert("GONGHUI_BIND".into(), "nowhere".into());
+        assert_eq!(Config::from_map(&m).err().unwrap().var, "GONGHUI_BIND");
+    }
+
+    #[test]
+    fn out_of_range_is_refused() {
+        let mut m = base();
+        m.insert("GONGHUI_DB_POOL_SIZE".into(), "0".into());
+        let e = Config::from_map(&m).err().unwrap();
+        assert!(e.message.contains("outside"), "{e}");
+    }
+}

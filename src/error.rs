@@ -1,0 +1,311 @@
+//! The one error vocabulary on the wire: `ApiError` → RFC 9457 problem+json.
+//!
+//! Handlers return `Result<_, ApiError>`. The body is rendered by the `http::context`
+//! middleware, which knows the request's language and id; `error_response` below renders
+//! a Chinese body without request id for the rare case where that middleware is absent.
+//! Internal causes are logged once and never returned to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::i18n::{Lang, field_message, problem_text};
+
+/// One invalid field (or, for imports, one cell of one row).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// JSON path of the field (`name`, `grants[0].unit_id`), or the column of an imported row.
+    #[schema(example = "staff_no")]
+    pub field: String,
+    /// Stable machine-readable reason, e.g. `required`, `length`, `invalid_date`.
+    #[schema(example = "length")]
+    pub code: String,
+    /// Human-readable message in the request's language.
+    pub message: String,
+    /// Spreadsheet row number (header = 1) for import errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<u32>,
+}
+
+/// A field error before rendering: the message is produced in the request's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldIssue {
+    pub field: String,
+    pub code: String,
+    pub params: Vec<(String, String)>,
+    pub row: Option<u32>,
+}
+
+impl FieldIssue {
+    pub fn new(field: impl Into<String>, code: impl Into<String>) -> Self {
+        FieldIssue { field: field.into(), code: code.into(), params: Vec::new(), row: None }
+    }
+
+    pub fn with(mut self, name: &str, value: impl ToString) -> Self {
+        self.params.push((name.to_owned(), value.to_string()));
+        self
+    }
+
+    pub fn at_row(mut self, row: u32) -> Self {
+        self.row = Some(row);
+        self
+    }
+
+    pub fn render(&self, lang: Lang) -> FieldError {
+        FieldError {
+            field: self.field.clone(),
+            code: self.code.clone(),
+            message: field_message(&self.code, &self.params, lang),
+            row: self.row,
+        }
+    }
+}
+
+/// RFC 9457 problem details, as sent.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:gonghui:problem:validation_failed", "title": "请求数据无效", "status": 422,
+    "detail": "请求中有字段未通过校验。", "code": "validation_failed",
+    "errors": [{"field": "staff_no", "code": "required", "message": "必填"}],
+    "request_id": "0f7c2a9e-5b1d-4f7e-9b8e-2d1c3a4b5c6d"
+}))]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("malformed request: {0}")]
+    BadRequest(&'static str, String),
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(&'static str),
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("no such route")]
+    RouteNotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed(Vec<String>),
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("stale version (If-Match)")]
+    PreconditionFailed,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<FieldIssue>),
+    #[error("unprocessable: {0}")]
+    Unprocessable(&'static str, Vec<FieldIssue>),
+    #[error("rate limited for {0}s")]
+    TooManyRequests(u64),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn invalid(field: &str, code: &str) -> Self {
+        ApiError::Validation(vec![FieldIssue::new(field, code)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        use ApiError::*;
+        match self {
+            BadRequest(..) => StatusCode::BAD_REQUEST,
+            Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Forbidden => StatusCode::FORBIDDEN,
+            NotFound | RouteNotFound => StatusCode::NOT_FOUND,
+            MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Conflict(_) => StatusCode::CONFLICT,
+            PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Validation(_) | Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable snake_case code clients switch on.
+    pub fn code(&self) -> &'static str {
+        use ApiError::*;
+        match self {
+            BadRequest(code, _) | Conflict(code) | Unprocessable(code, _) | Unauthenticated(code) => code,
+            Forbidden => "forbidden",
+            NotFound => "not_found",
+            RouteNotFound => "route_not_found",
+            MethodNotAllowed(_) => "method_not_allowed",
+            PreconditionFailed => "stale_version",
+            PayloadTooLarge => "payload_too_large",
+            UnsupportedMediaType => "unsupported_media_type",
+            Validation(_) => "validation_failed",
+            TooManyRequests(_) => "rate_limited",
+            Unavailable(_) => "service_unavailable",
+            Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn to_problem(&self, lang: Lang, request_id: Option<String>) -> Problem {
+        let code = self.code();
+        let status = self.status();
+        let (title, detail) = problem_text(code, status.as_u16(), lang);
+        let errors = match self {
+            ApiError::Validation(issues) | ApiError::Unprocessable(_, issues) => {
+                issues.iter().map(|i| i.render(lang)).collect()
+            }
+            _ => Vec::new(),
+        };
+        Problem {
+            type_: format!("urn:gonghui:problem:{code}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+            errors,
+            request_id,
+        }
+    }
+
+    /// Renders the full response (body and headers) in `lang`.
+    pub fn render(&self, lang: Lang, request_id: Option<String>) -> HttpResponse {
+        let problem = self.to_problem(lang, request_id);
+        let mut res = HttpResponse::build(self.status());
+        res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        res.insert_header((header::CONTENT_LANGUAGE, lang.tag()));
+        match self {
+            ApiError::TooManyRequests(secs) => {
+                res.insert_header((header::RETRY_AFTER, secs.to_string()));
+            }
+            ApiError::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            ApiError::MethodNotAllowed(allow) => {
+                if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                    res.insert_header((header::ALLOW, v));
+                }
+            }
+            ApiError::Unauthenticated(_) => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
+        }
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        res.body(body)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.render(Lang::Zh, None)
+    }
+}
+
+impl From<crate::db::PoolError> for ApiError {
+    fn from(e: crate::db::PoolError) -> Self {
+        ApiError::Unavailable(e.to_string())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        match e {
+            E::NotFound => ApiError::NotFound,
+            E::DatabaseError(kind, info) => match kind {
+                K::UniqueViolation => ApiError::Conflict(unique_code(info.constraint_name())),
+                K::ForeignKeyViolation => ApiError::Conflict("referenced_record_missing"),
+                K::CheckViolation | K::NotNullViolation => ApiError::Unprocessable("constraint_violated", Vec::new()),
+                K::SerializationFailure => ApiError::Conflict("concurrent_update"),
+                K::ClosedConnection => ApiError::Unavailable(info.message().to_owned()),
+                _ => ApiError::Internal(anyhow::anyhow!("database error {kind:?}: {}", info.message())),
+            },
+            E::BrokenTransactionManager => ApiError::Unavailable("broken transaction manager".into()),
+            other => ApiError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+/// Unique constraints, by name, and the conflict code they mean for a client.
+fn unique_code(constraint: Option<&str>) -> &'static str {
+    match constraint.unwrap_or_default() {
+        "members_staff_no_key" => "staff_no_taken",
+        "members_id_card_hash_key" => "id_card_taken",
+        "users_username_key" => "username_taken",
+        "users_member_id_key" => "member_already_has_user",
+        "role_grants_unique" => "role_already_granted",
+        "units_name_per_parent" => "unit_name_taken",
+        "units_code_key" => "unit_code_taken",
+        "units_single_root" => "root_unit_exists",
+        "honors_unique" => "honor_exists",
+        "dues_one_per_month" => "dues_already_recorded",
+        _ => "duplicate",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_text_in_both_languages() {
+        let errors = [
+            ApiError::BadRequest("malformed_json", String::new()),
+            ApiError::Unauthenticated("missing_token"),
+            ApiError::Unauthenticated("invalid_token"),
+            ApiError::Unauthenticated("invalid_credentials"),
+            ApiError::Forbidden,
+            ApiError::NotFound,
+            ApiError::RouteNotFound,
+            ApiError::MethodNotAllowed(vec!["GET".into()]),
+            ApiError::Conflict("staff_no_taken"),
+            ApiError::PreconditionFailed,
+            ApiError::PayloadTooLarge,
+            ApiError::UnsupportedMediaType,
+            ApiError::Validation(vec![FieldIssue::new("name", "required")]),
+            ApiError::TooManyRequests(3),
+            ApiError::Unavailable(String::new()),
+            ApiError::Internal(anyhow::anyhow!("boom")),
+        ];
+        for e in errors {
+            let zh = e.to_problem(Lang::Zh, None);
+            let en = e.to_problem(Lang::En, None);
+            assert!(!zh.detail.is_empty() && !en.detail.is_empty(), "{}", e.code());
+            assert_ne!(zh.title, en.title, "{} is translated", e.code());
+            assert_eq!(zh.status, e.status().as_u16());
+        }
+    }
+
+    #[test]
+    fn internal_cause_is_not_returned() {
+        let e = ApiError::Internal(anyhow::anyhow!("password=hunter2"));
+        let p = e.to_problem(Lang::En, None);
+        assert!(!serde_json::to_string(&p).unwrap().contains("hunter2"));
+    }
+
+    #[test]
+    fn unique_violations_map_by_constraint() {
+        assert_eq!(unique_code(Some("members_staff_no_key")), "staff_no_taken");
+        assert_eq!(unique_code(Some("something_else")), "duplicate");
+        assert_eq!(unique_code(None), "duplicate");
+    }
+}

@@ -1,0 +1,264 @@
+//! Request body and query extractors that answer problem+json with field-level errors.
+//!
+//! `ValidJson<T>`: 415 unless JSON, 413 over the body limit, 400 when not JSON at all,
+//! 422 with the JSON path of every control character, unknown field, wrong type or
+//! missing field, then the `validator` rules of `T`. `ValidQuery<T>` does the same for
+//! query strings.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::app::AppState;
+use crate::error::{ApiError, FieldIssue};
+
+/// A JSON body, parsed and validated.
+#[derive(Debug)]
+pub struct ValidJson<T>(pub T);
+
+/// Query parameters, parsed and validated.
+#[derive(Debug)]
+pub struct ValidQuery<T>(pub T);
+
+/// Reads the whole body, refusing more than `limit` bytes (413).
+pub async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    if let Some(len) = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        && len > limit
+    {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| match e {
+            actix_web::error::PayloadError::Overflow => ApiError::PayloadTooLarge,
+            other => ApiError::BadRequest("malformed_json", other.to_string()),
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(ct) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses JSON into `T`, with field-level errors.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest("malformed_json", e.to_string()))?;
+    let mut issues = Vec::new();
+    find_control_chars(&value, "", &mut issues);
+    if !issues.is_empty() {
+        return Err(ApiError::Validation(issues));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::Validation(vec![serde_issue(&path, &e.inner().to_string())])
+    })
+}
+
+/// Strings may hold line breaks and tabs, never other control characters (PostgreSQL
+/// refuses NUL outright, and the others are never legitimate in this domain).
+fn find_control_chars(value: &serde_json::Value, path: &str, issues: &mut Vec<FieldIssue>) {
+    match value {
+        serde_json::Value::String(s) => {
+            if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+                issues.push(FieldIssue::new(if path.is_empty() { "." } else { path }, "control_characters"));
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_control_chars(item, &format!("{path}[{i}]"), issues);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                find_control_chars(v, &child, issues);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Turns a serde message into a field issue: serde reports missing and unknown fields
+/// at the enclosing object, so their names are appended to the path.
+pub fn serde_issue(path: &str, message: &str) -> FieldIssue {
+    let path = if path == "." { "" } else { path };
+    let join = |name: &str| if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
+    let quoted = |m: &str| m.split('`').nth(1).map(str::to_owned);
+    if message.starts_with("missing field") {
+        FieldIssue::new(join(&quoted(message).unwrap_or_default()), "required")
+    } else if message.starts_with("unknown field") {
+        // The path already ends with the unknown key.
+        let name = quoted(message).unwrap_or_default();
+        FieldIssue::new(if path.is_empty() { name } else { path.to_owned() }, "unknown_field")
+    } else if message.starts_with("unknown variant") {
+        let choices = message.split("expected ").nth(1).unwrap_or_default().replace('`', "");
+        FieldIssue::new(field_or_root(path), "invalid_choice").with("choices", choices.trim_start_matches("one of "))
+    } else if message.contains("input contains invalid characters") || message.contains("premature end of input") {
+        FieldIssue::new(field_or_root(path), "invalid_date")
+    } else {
+        FieldIssue::new(field_or_root(path), "invalid_type")
+    }
+}
+
+fn field_or_root(path: &str) -> String {
+    if path.is_empty() { ".".to_owned() } else { path.to_owned() }
+}
+
+/// Runs the `validator` rules and converts their errors into field issues.
+pub fn validate<T: Validate>(value: &T) -> Result<(), ApiError> {
+    value.validate().map_err(|errors| ApiError::Validation(validation_issues(&errors, "")))
+}
+
+pub fn validation_issues(errors: &ValidationErrors, prefix: &str) -> Vec<FieldIssue> {
+    let mut issues = Vec::new();
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let mut issue = FieldIssue::new(&path, e.code.as_ref());
+                    for (name, value) in &e.params {
+                        if name != "value" {
+                            issue = issue.with(name, value.to_string().trim_matches('"'));
+                        }
+                    }
+                    issues.push(issue);
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => issues.extend(validation_issues(inner, &path)),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    issues.extend(validation_issues(inner, &format!("{path}[{i}]")));
+                }
+            }
+        }
+    }
+    issues.sort_by(|a, b| a.field.cmp(&b.field));
+    issues
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json(&req) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let limit = req.app_data::<web::Data<AppState>>().map(|s| s.config.body_limit_bytes).unwrap_or(256 * 1024);
+            let bytes = read_body(&req, &mut payload, limit).await?;
+            let value: T = parse_json(&bytes)?;
+            validate(&value)?;
+            Ok(ValidJson(value))
+        })
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).and_then(|v: T| {
+            validate(&v)?;
+            Ok(ValidQuery(v))
+        }))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        if v.chars().any(char::is_control) || k.chars().any(char::is_control) {
+            return Err(ApiError::Validation(vec![FieldIssue::new(k.as_ref(), "control_characters")]));
+        }
+    }
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::Validation(vec![serde_issue(&path, &e.inner().to_string())])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        #[validate(length(min = 1, max = 5))]
+        name: String,
+        age: i32,
+        #[serde(default)]
+        tags: Vec<String>,
+    }
+
+    fn codes(e: ApiError) -> Vec<(String, String)> {
+        match e {
+            ApiError::Validation(issues) => issues.into_iter().map(|i| (i.field, i.code)).collect(),
+            other => panic!("not a validation error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        assert!(matches!(parse_json::<Body>(b"{nope"), Err(ApiError::BadRequest("malformed_json", _))));
+        assert_eq!(codes(parse_json::<Body>(br#"{"age":1}"#).unwrap_err()), vec![("name".into(), "required".into())]);
+        assert_eq!(
+            codes(parse_json::<Body>(br#"{"name":"a","age":"x"}"#).unwrap_err()),
+            vec![("age".into(), "invalid_type".into())]
+        );
+        assert_eq!(
+            codes(parse_json::<Body>(br#"{"name":"a","age":1,"evil":true}"#).unwrap_err()),
+            vec![("evil".into(), "unknown_field".into())]
+        );
+        assert_eq!(
+            codes(parse_json::<Body>(br#"{"name":"a\u0000","age":1}"#).unwrap_err()),
+            vec![("name".into(), "control_characters".into())]
+        );
+        assert_eq!(
+            codes(parse_json::<Body>(br#"{"name":"a","age":1,"tags":["ok","b\u0007"]}"#).unwrap_err()),
+            vec![("tags[1]".into(), "control_characters".into())]
+        );
+    }
+
+    #[test]
+    fn validator_errors_carry_params() {
+        let b: Body = parse_json(br#"{"name":"toolong","age":1}"#).unwrap();
+        let ApiError::Validation(issues) = validate(&b).unwrap_err() else { panic!() };
+        assert_eq!(issues[0].field, "name");
+        assert_eq!(issues[0].code, "length");
+        assert!(issues[0].params.contains(&("max".to_owned(), "5".to_owned())));
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    struct Q {
+        page: Option<i64>,
+        q: Option<String>,
+    }
+
+    #[test]
+    fn query_errors() {
+        let q: Q = parse_query("page=2&q=%E5%BC%A0").unwrap();
+        assert_eq!(q.page, Some(2));
+        assert_eq!(q.q.as_deref(), Some("张"));
+        assert_eq!(codes(parse_query::<Q>("page=abc").unwrap_err()), vec![("page".into(), "invalid_type".into())]);
+        assert!(parse_query::<Q>("q=a%00b").is_err());
+    }
+}

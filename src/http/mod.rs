@@ -1,0 +1,10 @@
+//! Cross-cutting HTTP pieces shared by every domain.
+
+pub mod context;
+pub mod etag;
+pub mod extract;
+pub mod fallback;
+pub mod idempotency;
+pub mod metrics;
+pub mod pagination;
+

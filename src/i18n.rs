@@ -1,0 +1,200 @@
+//! Messages for clients: Chinese by default, English with `Accept-Language: en`.
+//! Codes are stable; texts may be improved at any time.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// Picks the preferred of zh/en from an `Accept-Language` header (q-values honoured).
+    pub fn from_accept_language(header: Option<&str>) -> Lang {
+        let Some(header) = header else { return Lang::Zh };
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.trim().split(';');
+            let tag = pieces.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .unwrap_or(1.0);
+            let lang = if tag.starts_with("en") {
+                Lang::En
+            } else if tag.starts_with("zh") {
+                Lang::Zh
+            } else {
+                continue;
+            };
+            if best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or_default()
+    }
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    fn pick(self, zh: &str, en: &str) -> String {
+        match self {
+            Lang::Zh => zh.to_owned(),
+            Lang::En => en.to_owned(),
+        }
+    }
+}
+
+/// (title, detail) of a problem with this code.
+pub fn problem_text(code: &str, status: u16, lang: Lang) -> (String, String) {
+    let (zh, en) = match code {
+        "malformed_json" => ("请求体不是有效的 JSON，或字段类型不符。", "The request body is not valid JSON or has wrong types."),
+        "malformed_query" => ("查询参数无效。", "The query string is invalid."),
+        "malformed_path" => ("路径参数无效。", "A path parameter is invalid."),
+        "malformed_header" => ("请求头无效。", "A request header is invalid."),
+        "malformed_upload" => ("上传的文件无法读取。", "The uploaded file cannot be read."),
+        "missing_token" => ("需要登录：缺少访问令牌。", "Authentication required: no access token."),
+        "invalid_token" => ("访问令牌无效或已过期。", "The access token is invalid or expired."),
+        "invalid_credentials" => ("用户名或密码错误。", "Wrong username or password."),
+        "invalid_refresh_token" => ("刷新令牌无效、已过期或已被撤销。", "The refresh token is invalid, expired or revoked."),
+        "forbidden" => ("您的角色无权执行此操作。", "Your role does not allow this operation."),
+        "not_found" => ("记录不存在，或不在您的管理范围内。", "The record does not exist or is outside your scope."),
+        "route_not_found" => ("接口不存在。", "There is no such endpoint."),
+        "method_not_allowed" => ("该接口不支持此 HTTP 方法。", "This endpoint does not support this HTTP method."),
+        "stale_version" => ("记录已被他人修改，请刷新后重试。", "The record was changed by someone else; reload and retry."),
+        "payload_too_large" => ("请求体过大。", "The request body is too large."),
+        "unsupported_media_type" => ("不支持的内容类型。", "Unsupported content type."),
+        "validation_failed" => ("请求中有字段未通过校验。", "Some fields failed validation."),
+        "import_rejected" => ("导入文件有错误，未写入任何数据。", "The import file has errors; nothing was written."),
+        "idempotency_key_reused" => ("该幂等键已用于另一个请求。", "This Idempotency-Key was used for a different request."),
+        "idempotency_in_progress" => ("使用该幂等键的请求仍在处理中。", "A request with this Idempotency-Key is still in progress."),
+        "constraint_violated" => ("数据不满足约束条件。", "The data violates a constraint."),
+        "rate_limited" => ("尝试过于频繁，请稍后再试。", "Too many attempts; try again later."),
+        "service_unavailable" => ("服务暂时不可用（数据库不可达），请稍后重试。", "Service temporarily unavailable (database unreachable); retry shortly."),
+        "internal_error" => ("服务器内部错误，已记录。", "Internal server error; it has been logged."),
+        "staff_no_taken" => ("工号已存在。", "This staff number already exists."),
+        "id_card_taken" => ("身份证号已被其他会员使用。", "This ID-card number belongs to another member."),
+        "username_taken" => ("用户名已存在。", "This username is taken."),
+        "member_already_has_user" => ("该会员已关联账号。", "This member already has an account."),
+        "role_already_granted" => ("该角色已授予。", "This role is already granted."),
+        "unit_name_taken" => ("同一上级下已有同名组织。", "A unit with this name exists under the same parent."),
+        "unit_code_taken" => ("组织代码已存在。", "This unit code is taken."),
+        "unit_cycle" => ("不能把组织移动到其自身或其下级之下。", "A unit cannot be moved under itself or its descendants."),
+        "root_unit_exists" => ("校工会（根组织）已存在。", "The school union (root unit) already exists."),
+        "unit_kind_misplaced" => ("该类型的组织不能放在此上级之下。", "A unit of this kind cannot be placed under that parent."),
+        "unit_has_children" => ("该组织下还有下级组织或会员。", "The unit still has children or members."),
+        "honor_exists" => ("该会员同年已有此荣誉。", "The member already has this honor for that year."),
+        "dues_already_recorded" => ("该月会费已登记。", "Dues for this month are already recorded."),
+        "member_not_active" => ("会员不是在会状态。", "The member is not active."),
+        "member_not_left" => ("会员未离会，不能重新入会。", "The member has not left; cannot rejoin."),
+        "same_unit" => ("会员已在该组织。", "The member is already in that unit."),
+        "referenced_record_missing" => ("引用的记录不存在。", "A referenced record does not exist."),
+        "concurrent_update" => ("并发冲突，请重试。", "Concurrent update; retry."),
+        "duplicate" => ("记录已存在。", "The record already exists."),
+        "cannot_change_own_account" => ("不能停用或删除自己的账号。", "You cannot disable or delete your own account."),
+        "user_disabled" => ("账号已停用。", "The account is disabled."),
+        _ => ("请求无法完成。", "The request cannot be completed."),
+    };
+    (lang.pick(status_title_zh(status), status_title_en(status)), lang.pick(zh, en))
+}
+
+fn status_title_zh(status: u16) -> &'static str {
+    match status {
+        400 => "请求格式错误",
+        401 => "未认证",
+        403 => "无权限",
+        404 => "未找到",
+        405 => "方法不允许",
+        409 => "状态冲突",
+        412 => "版本已过期",
+        413 => "请求体过大",
+        415 => "内容类型不支持",
+        422 => "请求数据无效",
+        429 => "请求过于频繁",
+        503 => "服务不可用",
+        _ => "服务器错误",
+    }
+}
+
+fn status_title_en(status: u16) -> &'static str {
+    match status {
+        400 => "Bad request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not found",
+        405 => "Method not allowed",
+        409 => "Conflict",
+        412 => "Precondition failed",
+        413 => "Payload too large",
+        415 => "Unsupported media type",
+        422 => "Unprocessable content",
+        429 => "Too many requests",
+        503 => "Service unavailable",
+        _ => "Internal server error",
+    }
+}
+
+/// Message of a field error; `{name}` placeholders are filled from `params`.
+pub fn field_message(code: &str, params: &[(String, String)], lang: Lang) -> String {
+    let (zh, en) = match code {
+        "required" => ("必填", "is required"),
+        "length" => ("长度应在 {min} 到 {max} 个字符之间", "must be {min} to {max} characters long"),
+        "range" => ("取值应在 {min} 到 {max} 之间", "must be between {min} and {max}"),
+        "control_characters" => ("不能包含控制字符", "must not contain control characters"),
+        "invalid_format" => ("格式不正确", "has an invalid format"),
+        "invalid_date" => ("日期无效，应为 YYYY-MM-DD", "is not a valid date (YYYY-MM-DD)"),
+        "invalid_month" => ("月份无效，应为 YYYY-MM", "is not a valid month (YYYY-MM)"),
+        "invalid_choice" => ("取值无效，可选：{choices}", "must be one of: {choices}"),
+        "unknown_field" => ("未知字段", "is not a known field"),
+        "invalid_type" => ("类型不正确", "has the wrong type"),
+        "invalid_id_card" => ("身份证号格式或校验位错误", "is not a valid ID-card number (format or check digit)"),
+        "id_card_birth_mismatch" => ("身份证号中的出生日期与出生日期不符", "does not match the birth date"),
+        "id_card_gender_mismatch" => ("身份证号中的性别与性别不符", "does not match the gender"),
+        "invalid_phone" => ("手机号应为 11 位中国大陆手机号", "must be an 11-digit mainland mobile number"),
+        "unknown_unit" => ("组织不存在：{value}", "unknown unit: {value}"),
+        "unknown_member" => ("会员不存在：{value}", "unknown member: {value}"),
+        "duplicate_in_file" => ("与第 {other_row} 行重复", "duplicates row {other_row}"),
+        "staff_no_taken" => ("工号已存在", "this staff number already exists"),
+        "id_card_taken" => ("身份证号已被其他会员使用", "belongs to another member"),
+        "date_in_future" => ("不能晚于今天", "must not be in the future"),
+        "date_order" => ("不能早于 {other}", "must not be before {other}"),
+        "unknown_sort" => ("不支持的排序字段，可选：{choices}", "is not sortable; use one of: {choices}"),
+        "missing_column" => ("缺少列：{value}", "missing column: {value}"),
+        "too_many_rows" => ("行数超过上限 {max}", "more than {max} rows"),
+        "empty_file" => ("文件没有数据行", "the file has no data rows"),
+        "weak_password" => ("密码至少 12 位，且包含字母和数字", "must be at least 12 characters with letters and digits"),
+        "invalid_unit_for_role" => ("该角色{rule}", "this role {rule_en}"),
+        _ => ("取值无效", "is invalid"),
+    };
+    let mut text = lang.pick(zh, en);
+    for (name, value) in params {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language() {
+        assert_eq!(Lang::from_accept_language(None), Lang::Zh);
+        assert_eq!(Lang::from_accept_language(Some("en")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("en-US,en;q=0.9")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("zh-CN,zh;q=0.9,en;q=0.8")), Lang::Zh);
+        assert_eq!(Lang::from_accept_language(Some("fr, en;q=0.5")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("zh;q=0.2, en;q=0.5")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("de")), Lang::Zh);
+    }
+
+    #[test]
+    fn params_are_filled() {
+        let p = vec![("min".to_owned(), "1".to_owned()), ("max".to_owned(), "50".to_owned())];
+        assert_eq!(field_message("length", &p, Lang::En), "must be 1 to 50 characters long");
+        assert_eq!(field_message("length", &p, Lang::Zh), "长度应在 1 到 50 个字符之间");
+    }
+}

@@ -1,0 +1,15 @@
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod i18n;
+pub mod membership;
+pub mod openapi;
+pub mod schema;
+pub mod seed;
+pub mod telemetry;

@@ -1,0 +1,138 @@
+//! `/honors` and `/dues`.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+
+use crate::app::AppState;
+use crate::audit::Actor;
+use crate::auth::permissions::{Permission, authorize};
+use crate::auth::principal::Principal;
+use crate::error::{ApiError, Problem};
+use crate::http::context::RequestContext;
+use crate::http::extract::{ValidJson, ValidQuery};
+use crate::http::pagination::{Page, PageParams};
+use crate::membership::dto::{CreateDues, CreateHonor, DuesQuery, DuesView, HonorQuery, HonorView};
+use crate::membership::honors_dues_store as store;
+
+/// Honors of members in the caller's scope, newest year first.
+#[utoipa::path(
+    tag = "honors",
+    params(HonorQuery, PageParams),
+    responses((status = 200, body = Page<HonorView>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/honors")]
+pub async fn list_honors(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ValidQuery(q): ValidQuery<HonorQuery>,
+    ValidQuery(page): ValidQuery<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(&principal, Permission::HonorsRead)?;
+    let mut conn = state.pool.get().await?;
+    let (items, total) = store::list_honors(&mut conn, &auth.scope, &q, &page).await?;
+    Ok(HttpResponse::Ok().json(page.wrap(items, total)))
+}
+
+#[utoipa::path(
+    tag = "honors",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = HonorView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/honors/{id}")]
+pub async fn get_honor(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(&principal, Permission::HonorsRead)?;
+    let mut conn = state.pool.get().await?;
+    Ok(HttpResponse::Ok().json(store::get_honor(&mut conn, &auth.scope, id.into_inner()).await?))
+}
+
+#[utoipa::path(
+    tag = "honors",
+    request_body = CreateHonor,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses(
+        (status = 201, body = HonorView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, description = "honor_exists", body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/honors")]
+pub async fn create_honor(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ctx: RequestContext,
+    ValidJson(body): ValidJson<CreateHonor>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(&principal, Permission::HonorsWrite)?;
+    let mut conn = state.pool.get().await?;
+    let honor = store::create_honor(&mut conn, &auth.scope, &body, &Actor::new(&principal, &ctx)).await?;
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/honors/{}", honor.id))).json(honor))
+}
+
+/// Removes an honor recorded by mistake (the audit log keeps it).
+#[utoipa::path(
+    tag = "honors",
+    params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[delete("/honors/{id}")]
+pub async fn delete_honor(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ctx: RequestContext,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(&principal, Permission::HonorsWrite)?;
+    let mut conn = state.pool.get().await?;
+    store::delete_honor(&mut conn, &auth.scope, id.into_inner(), &Actor::new(&principal, &ctx)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Dues payments of members in the caller's scope, newest month first.
+#[utoipa::path(
+    tag = "dues",
+    params(DuesQuery, PageParams),
+    responses((status = 200, body = Page<DuesView>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/dues")]
+pub async fn list_dues(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ValidQuery(q): ValidQuery<DuesQuery>,
+    ValidQuery(page): ValidQuery<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(&principal, Permission::DuesRead)?;
+    let mut conn = state.pool.get().await?;
+    let (items, total) = store::list_dues(&mut conn, &auth.scope, &q, &page).await?;
+    Ok(HttpResponse::Ok().json(page.wrap(items, total)))
+}
+
+/// Records one month's dues for a member (one record per member and month).
+#[utoipa::path(
+    tag = "dues",
+    request_body = CreateDues,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses(
+        (status = 201, body = DuesView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, description = "dues_already_recorded", body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/dues")]
+pub async fn create_dues(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ctx: RequestContext,
+    ValidJson(body): ValidJson<CreateDues>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(&principal, Permission::DuesWrite)?;
+    let mut conn = state.pool.get().await?;
+    let dues = store::create_dues(&mut conn, &auth.scope, &body, &Actor::new(&principal, &ctx)).await?;
+    Ok(HttpResponse::Created().json(dues))
+}

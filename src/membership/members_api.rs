@@ -1,0 +1,265 @@
+//! `/members`: search, records, transfers, leaving and rejoining.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+
+use crate::app::AppState;
+use crate::audit::Actor;
+use crate::auth::permissions::{Permission, authorize, has_permission};
+use crate::auth::principal::Principal;
+use crate::error::{ApiError, Problem};
+use crate::http::context::RequestContext;
+use crate::http::etag::{IfMatch, with_etag};
+use crate::http::extract::{ValidJson, ValidQuery};
+use crate::http::pagination::{Page, PageParams, parse_sort};
+use crate::membership::dto::{
+    CreateMember, HistoryEntry, LeaveMember, MemberQuery, MemberView, RejoinMember, TransferMember, UpdateMember,
+};
+use crate::membership::members_store::{self, Move, Reveal, SORTABLE};
+use crate::membership::rules::today_shanghai;
+
+async fn list(
+    state: &AppState,
+    principal: &Principal,
+    mut q: MemberQuery,
+    page: PageParams,
+    unit_id: Option<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(principal, Permission::MembersRead)?;
+    let sort = parse_sort(q.sort.as_deref(), SORTABLE)?;
+    if unit_id.is_some() {
+        q.unit_id = unit_id;
+    }
+    let mut conn = state.pool.get().await?;
+    let key = &state.config.encryption_key;
+    let (items, total) = members_store::list(&mut conn, &auth.scope, &q, &sort, &page, key).await?;
+    Ok(HttpResponse::Ok().json(page.wrap(items, total)))
+}
+
+/// Members in the caller's scope. Phone and ID-card numbers are masked in lists.
+#[utoipa::path(
+    tag = "members",
+    params(MemberQuery, PageParams),
+    responses((status = 200, body = Page<MemberView>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, description = "unit_id outside your scope", body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/members")]
+pub async fn list_members(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ValidQuery(q): ValidQuery<MemberQuery>,
+    ValidQuery(page): ValidQuery<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    list(&state, &principal, q, page, None).await
+}
+
+/// Members of a unit and every unit below it (same filters as `/members`).
+#[utoipa::path(
+    tag = "members",
+    params(("id" = i64, Path), MemberQuery, PageParams),
+    responses((status = 200, body = Page<MemberView>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/units/{id}/members")]
+pub async fn list_unit_members(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    ValidQuery(q): ValidQuery<MemberQuery>,
+    ValidQuery(page): ValidQuery<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    list(&state, &principal, q, page, Some(id.into_inner())).await
+}
+
+/// One member. Phone numbers are shown to roles that need them, ID-card numbers only to union administrators.
+#[utoipa::path(
+    tag = "members",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = MemberView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/members/{id}")]
+pub async fn get_member(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(&principal, Permission::MembersRead)?;
+    let reveal = Reveal {
+        phone: has_permission(&principal, Permission::MemberPhoneRead),
+        id_card: has_permission(&principal, Permission::MemberIdCardRead),
+    };
+    let mut conn = state.pool.get().await?;
+    let member = members_store::get(&mut conn, &auth.scope, id.into_inner(), reveal, &state.config.encryption_key).await?;
+    Ok(with_etag(&mut HttpResponse::Ok(), member.version).json(member))
+}
+
+#[utoipa::path(
+    tag = "members",
+    request_body = CreateMember,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses(
+        (status = 201, body = MemberView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, description = "staff_no_taken / id_card_taken", body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/members")]
+pub async fn create_member(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ctx: RequestContext,
+    ValidJson(body): ValidJson<CreateMember>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(&principal, Permission::MembersWrite)?;
+    let mut conn = state.pool.get().await?;
+    let actor = Actor::new(&principal, &ctx);
+    let member = members_store::create(&mut conn, &auth.scope, &body, &state.config.encryption_key, &actor).await?;
+    let mut res = HttpResponse::Created();
+    res.insert_header(("Location", format!("/api/v1/members/{}", member.id)));
+    Ok(with_etag(&mut res, member.version).json(member))
+}
+
+#[utoipa::path(
+    tag = "members",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    request_body = UpdateMember,
+    responses(
+        (status = 200, body = MemberView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/members/{id}")]
+pub async fn update_member(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ctx: RequestContext,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    ValidJson(body): ValidJson<UpdateMember>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(&principal, Permission::MembersWrite)?;
+    let mut conn = state.pool.get().await?;
+    let actor = Actor::new(&principal, &ctx);
+    let key = &state.config.encryption_key;
+    let member = members_store::update(&mut conn, &auth.scope, id.into_inner(), &body, if_match, key, &actor).await?;
+    Ok(with_etag(&mut HttpResponse::Ok(), member.version).json(member))
+}
+
+async fn apply(
+    state: &AppState,
+    principal: &Principal,
+    ctx: &RequestContext,
+    id: i64,
+    change: Move<'_>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(principal, Permission::MembersWrite)?;
+    let mut conn = state.pool.get().await?;
+    let actor = Actor::new(principal, ctx);
+    let key = &state.config.encryption_key;
+    let member = members_store::apply_move(&mut conn, &auth.scope, id, change, if_match, key, &actor).await?;
+    Ok(with_etag(&mut HttpResponse::Ok(), member.version).json(member))
+}
+
+/// Moves an active member to another unit (both inside the caller's scope).
+#[utoipa::path(
+    tag = "members",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    request_body = TransferMember,
+    responses(
+        (status = 200, body = MemberView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "member_not_active / same_unit", body = Problem), (status = 412, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/members/{id}/transfer")]
+pub async fn transfer_member(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ctx: RequestContext,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    ValidJson(body): ValidJson<TransferMember>,
+) -> Result<HttpResponse, ApiError> {
+    let change = Move::Transfer {
+        to_unit_id: body.to_unit_id,
+        effective_on: body.effective_on.unwrap_or_else(today_shanghai),
+        reason: body.reason.as_deref(),
+    };
+    apply(&state, &principal, &ctx, id.into_inner(), change, if_match).await
+}
+
+/// Records that an active member left the union (the record stays).
+#[utoipa::path(
+    tag = "members",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    request_body = LeaveMember,
+    responses(
+        (status = 200, body = MemberView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "member_not_active", body = Problem), (status = 412, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/members/{id}/leave")]
+pub async fn leave_member(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ctx: RequestContext,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    ValidJson(body): ValidJson<LeaveMember>,
+) -> Result<HttpResponse, ApiError> {
+    let change =
+        Move::Leave { effective_on: body.effective_on.unwrap_or_else(today_shanghai), reason: body.reason.as_str() };
+    apply(&state, &principal, &ctx, id.into_inner(), change, if_match).await
+}
+
+/// Brings a member who left back into the union.
+#[utoipa::path(
+    tag = "members",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    request_body = RejoinMember,
+    responses(
+        (status = 200, body = MemberView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "member_not_left", body = Problem), (status = 412, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/members/{id}/rejoin")]
+pub async fn rejoin_member(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ctx: RequestContext,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    ValidJson(body): ValidJson<RejoinMember>,
+) -> Result<HttpResponse, ApiError> {
+    let change = Move::Rejoin {
+        unit_id: body.unit_id,
+        effective_on: body.effective_on.unwrap_or_else(today_shanghai),
+        reason: body.reason.as_deref(),
+    };
+    apply(&state, &principal, &ctx, id.into_inner(), change, if_match).await
+}
+
+/// Joined / transferred / left / rejoined events of a member, oldest first.
+#[utoipa::path(
+    tag = "members",
+    params(("id" = i64, Path), PageParams),
+    responses((status = 200, body = Page<HistoryEntry>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/members/{id}/history")]
+pub async fn member_history(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    ValidQuery(page): ValidQuery<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(&principal, Permission::MembersRead)?;
+    let mut conn = state.pool.get().await?;
+    let key = &state.config.encryption_key;
+    let (items, total) = members_store::history(&mut conn, &auth.scope, id.into_inner(), &page, key).await?;
+    Ok(HttpResponse::Ok().json(page.wrap(items, total)))
+}

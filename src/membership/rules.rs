@@ -1,0 +1,147 @@
+//! Pure membership rules: member status transitions, the unit tree, dues arithmetic.
+
+use chrono::NaiveDate;
+
+use crate::error::ApiError;
+use crate::membership::types::{MemberStatus, UnitKind};
+
+/// The dues rate in force: 0.5% of the monthly base salary (中华全国总工会 会员会费
+/// 收缴办法: 会费按本人每月基本工资的 5‰ 缴纳). Kept with its source so a recorded
+/// payment can show which rule computed it; a new rule is a new row with a later date.
+pub struct DuesRate {
+    pub from: NaiveDate,
+    pub rate_bp: i32,
+    pub source: &'static str,
+}
+
+pub const DUES_RATES: &[DuesRate] = &[DuesRate {
+    from: NaiveDate::from_ymd_opt(1978, 10, 1).expect("valid date"),
+    rate_bp: 50,
+    source: "中华全国总工会《关于规范工会会员会费收缴工作的通知》: 按本人每月基本工资的 5‰ 缴纳",
+}];
+
+/// The rate in force for a period (the latest rule starting on or before it).
+pub fn dues_rate_for(period: NaiveDate) -> Option<&'static DuesRate> {
+    DUES_RATES.iter().filter(|r| r.from <= period).max_by_key(|r| r.from)
+}
+
+/// `base × rate_bp / 10000`, rounded half up to the fen, in exact integer arithmetic.
+pub fn dues_amount_fen(base_salary_fen: i64, rate_bp: i32) -> i64 {
+    let product = i128::from(base_salary_fen) * i128::from(rate_bp);
+    ((product + 5_000) / 10_000) as i64
+}
+
+/// Parses `YYYY-MM` into the first day of that month.
+pub fn parse_period(s: &str) -> Option<NaiveDate> {
+    let (y, m) = s.split_once('-')?;
+    if y.len() != 4 || m.len() != 2 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)
+}
+
+pub fn format_period(d: NaiveDate) -> String {
+    d.format("%Y-%m").to_string()
+}
+
+pub fn check_period(s: &str) -> Result<(), validator::ValidationError> {
+    parse_period(s).map(|_| ()).ok_or_else(|| validator::ValidationError::new("invalid_month"))
+}
+
+/// Today's date in Asia/Shanghai (UTC+8, no daylight saving): business dates are Chinese dates.
+pub fn today_shanghai() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+pub fn can_transfer(status: MemberStatus, from_unit: i64, to_unit: i64) -> Result<(), ApiError> {
+    if status != MemberStatus::Active {
+        return Err(ApiError::Conflict("member_not_active"));
+    }
+    if from_unit == to_unit {
+        return Err(ApiError::Conflict("same_unit"));
+    }
+    Ok(())
+}
+
+pub fn can_leave(status: MemberStatus) -> Result<(), ApiError> {
+    match status {
+        MemberStatus::Active => Ok(()),
+        MemberStatus::Left => Err(ApiError::Conflict("member_not_active")),
+    }
+}
+
+pub fn can_rejoin(status: MemberStatus) -> Result<(), ApiError> {
+    match status {
+        MemberStatus::Left => Ok(()),
+        MemberStatus::Active => Err(ApiError::Conflict("member_not_left")),
+    }
+}
+
+/// The materialised path of a unit under `parent_path` (`/1/` + 5 → `/1/5/`).
+pub fn child_path(parent_path: &str, id: i64) -> String {
+    format!("{parent_path}{id}/")
+}
+
+/// Moving the unit at `unit_path` under `new_parent_path` would create a cycle when the
+/// new parent is the unit itself or lies below it.
+pub fn move_creates_cycle(unit_path: &str, new_parent_path: &str) -> bool {
+    new_parent_path.starts_with(unit_path)
+}
+
+/// Which kinds may hang under which: secondary unions under the school union, groups under
+/// a secondary union or another group. The school union is the single root.
+pub fn kind_fits_under(kind: UnitKind, parent: UnitKind) -> bool {
+    matches!(
+        (kind, parent),
+        (UnitKind::Secondary, UnitKind::School) | (UnitKind::Group, UnitKind::Secondary) | (UnitKind::Group, UnitKind::Group)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dues_are_exact_and_round_half_up() {
+        assert_eq!(dues_amount_fen(850_000, 50), 4_250); // 8,500.00 元 → 42.50 元
+        assert_eq!(dues_amount_fen(850_099, 50), 4_250); // 4250.495 → 4250
+        assert_eq!(dues_amount_fen(850_100, 50), 4_251); // 4250.5 → 4251
+        assert_eq!(dues_amount_fen(0, 50), 0);
+        assert_eq!(dues_amount_fen(i64::MAX / 2, 50), ((i128::from(i64::MAX / 2) * 50 + 5000) / 10000) as i64);
+        let period = NaiveDate::from_ymd_opt(2023, 3, 1).unwrap();
+        assert_eq!(dues_rate_for(period).unwrap().rate_bp, 50);
+    }
+
+    #[test]
+    fn periods() {
+        assert_eq!(parse_period("2023-03"), NaiveDate::from_ymd_opt(2023, 3, 1));
+        assert_eq!(parse_period("2023-13"), None);
+        assert_eq!(parse_period("2023-3"), None);
+        assert_eq!(parse_period("23-03"), None);
+        assert_eq!(format_period(NaiveDate::from_ymd_opt(2023, 3, 1).unwrap()), "2023-03");
+    }
+
+    #[test]
+    fn member_transitions() {
+        assert!(can_transfer(MemberStatus::Active, 1, 2).is_ok());
+        assert!(matches!(can_transfer(MemberStatus::Left, 1, 2), Err(ApiError::Conflict("member_not_active"))));
+        assert!(matches!(can_transfer(MemberStatus::Active, 2, 2), Err(ApiError::Conflict("same_unit"))));
+        assert!(can_leave(MemberStatus::Active).is_ok());
+        assert!(can_leave(MemberStatus::Left).is_err());
+        assert!(can_rejoin(MemberStatus::Left).is_ok());
+        assert!(can_rejoin(MemberStatus::Active).is_err());
+    }
+
+    #[test]
+    fn tree_rules() {
+        assert_eq!(child_path("/1/", 5), "/1/5/");
+        assert!(move_creates_cycle("/1/5/", "/1/5/"));
+        assert!(move_creates_cycle("/1/5/", "/1/5/9/"));
+        assert!(!move_creates_cycle("/1/5/", "/1/55/"));
+        assert!(!move_creates_cycle("/1/5/", "/1/"));
+        assert!(kind_fits_under(UnitKind::Secondary, UnitKind::School));
+        assert!(kind_fits_under(UnitKind::Group, UnitKind::Group));
+        assert!(!kind_fits_under(UnitKind::School, UnitKind::Secondary));
+        assert!(!kind_fits_under(UnitKind::Secondary, UnitKind::Secondary));
+    }
+}
