@@ -51,7 +51,10 @@ impl AppState {
 /// from the handlers themselves (each path declared once).
 fn configure_routes(cfg: &mut ServiceConfig) {
     cfg.service(healthz).service(readyz).service(metrics).service(crate::auth::api::jwks).service(
-        scope::scope("/api/v1").configure(crate::auth::routes).configure(crate::membership::routes),
+        scope::scope("/api/v1")
+            .service(openapi_json)
+            .configure(crate::auth::routes)
+            .configure(crate::membership::routes),
     );
 }
 
@@ -68,13 +71,26 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The application for one worker.
 pub fn build(
     state: web::Data<AppState>,
-) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>>
-{
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
     let (app, _) = App::new()
         .app_data(state)
         .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
-        .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest("malformed_query", e.to_string()).into()))
-        .app_data(web::JsonConfig::default().error_handler(|e, _| ApiError::BadRequest("malformed_json", e.to_string()).into()))
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|e, _| ApiError::BadRequest("malformed_query", e.to_string()).into()),
+        )
+        .app_data(
+            web::JsonConfig::default()
+                .error_handler(|e, _| ApiError::BadRequest("malformed_json", e.to_string()).into()),
+        )
         .wrap(from_fn(idempotency_middleware))
         .wrap(from_fn(context_middleware))
         .into_utoipa_app()
@@ -83,6 +99,13 @@ pub fn build(
     app.service(web::redirect("/docs", "/docs/"))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])))
         .default_service(web::to(not_found_or_method_not_allowed))
+}
+
+/// This OpenAPI document (3.1), generated from the code.
+#[utoipa::path(tag = "service", responses((status = 200, description = "The OpenAPI document", body = Object)))]
+#[get("/openapi.json")]
+pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(&*state.spec)
 }
 
 /// Liveness: the process answers.

@@ -184,11 +184,11 @@ pub async fn list_audit_log(
         ))
         .load(&mut conn)
         .await?;
-    let items = rows
-        .into_iter()
-        .map(|(id, at, actor_user_id, actor_label, action, entity, entity_id, before, after, request_id)| {
-            AuditEntry { id, at, actor_user_id, actor_label, action, entity, entity_id, before, after, request_id }
-        })
-        .collect();
+    let items =
+        rows.into_iter()
+            .map(|(id, at, actor_user_id, actor_label, action, entity, entity_id, before, after, request_id)| {
+                AuditEntry { id, at, actor_user_id, actor_label, action, entity, entity_id, before, after, request_id }
+            })
+            .collect();
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }

@@ -66,9 +66,9 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         self.get(var).unwrap_or_else(|| default.to_owned())
     }
 
-    fn parse<T: std::str::FromStr>(&self, var: &str, default: T, min: T, max: T) -> Result<T, ConfigError>
+    fn parse<T>(&self, var: &str, default: T, min: T, max: T) -> Result<T, ConfigError>
     where
-        T: PartialOrd + std::fmt::Display + Copy,
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
     {
         let Some(raw) = self.get(var) else { return Ok(default) };
         let value: T = raw.parse().map_err(|_| invalid(var, format!("`{raw}` is not a number")))?;

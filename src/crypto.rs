@@ -24,9 +24,8 @@ pub struct SecretKey {
 impl SecretKey {
     pub fn from_base64(text: &str) -> Result<Self, String> {
         let bytes = STANDARD.decode(text.trim()).map_err(|_| "is not valid base64".to_owned())?;
-        let master: [u8; 32] = bytes
-            .try_into()
-            .map_err(|b: Vec<u8>| format!("must decode to 32 bytes, got {}", b.len()))?;
+        let master: [u8; 32] =
+            bytes.try_into().map_err(|b: Vec<u8>| format!("must decode to 32 bytes, got {}", b.len()))?;
         Ok(SecretKey { encryption: derive(&master, b"gonghui/encryption"), lookup: derive(&master, b"gonghui/lookup") })
     }
 

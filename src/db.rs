@@ -46,7 +46,8 @@ pub async fn run_migrations(database_url: &str) -> anyhow::Result<Vec<String>> {
     std::thread::spawn(move || {
         let result = (|| -> anyhow::Result<Vec<String>> {
             let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)?;
-            let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+            let applied =
+                conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
             Ok(applied.iter().map(|v| v.to_string()).collect())
         })();
         let _ = tx.send(result);

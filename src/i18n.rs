@@ -16,9 +16,7 @@ impl Lang {
         for part in header.split(',') {
             let mut pieces = part.trim().split(';');
             let tag = pieces.next().unwrap_or_default().trim().to_ascii_lowercase();
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                .unwrap_or(1.0);
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
             let lang = if tag.starts_with("en") {
                 Lang::En
             } else if tag.starts_with("zh") {
@@ -51,7 +49,9 @@ impl Lang {
 /// (title, detail) of a problem with this code.
 pub fn problem_text(code: &str, status: u16, lang: Lang) -> (String, String) {
     let (zh, en) = match code {
-        "malformed_json" => ("请求体不是有效的 JSON，或字段类型不符。", "The request body is not valid JSON or has wrong types."),
+        "malformed_json" => {
+            ("请求体不是有效的 JSON，或字段类型不符。", "The request body is not valid JSON or has wrong types.")
+        }
         "malformed_query" => ("查询参数无效。", "The query string is invalid."),
         "malformed_path" => ("路径参数无效。", "A path parameter is invalid."),
         "malformed_header" => ("请求头无效。", "A request header is invalid."),
@@ -59,21 +59,32 @@ pub fn problem_text(code: &str, status: u16, lang: Lang) -> (String, String) {
         "missing_token" => ("需要登录：缺少访问令牌。", "Authentication required: no access token."),
         "invalid_token" => ("访问令牌无效或已过期。", "The access token is invalid or expired."),
         "invalid_credentials" => ("用户名或密码错误。", "Wrong username or password."),
-        "invalid_refresh_token" => ("刷新令牌无效、已过期或已被撤销。", "The refresh token is invalid, expired or revoked."),
+        "invalid_refresh_token" => {
+            ("刷新令牌无效、已过期或已被撤销。", "The refresh token is invalid, expired or revoked.")
+        }
         "forbidden" => ("您的角色无权执行此操作。", "Your role does not allow this operation."),
         "not_found" => ("记录不存在，或不在您的管理范围内。", "The record does not exist or is outside your scope."),
         "route_not_found" => ("接口不存在。", "There is no such endpoint."),
         "method_not_allowed" => ("该接口不支持此 HTTP 方法。", "This endpoint does not support this HTTP method."),
-        "stale_version" => ("记录已被他人修改，请刷新后重试。", "The record was changed by someone else; reload and retry."),
+        "stale_version" => {
+            ("记录已被他人修改，请刷新后重试。", "The record was changed by someone else; reload and retry.")
+        }
         "payload_too_large" => ("请求体过大。", "The request body is too large."),
         "unsupported_media_type" => ("不支持的内容类型。", "Unsupported content type."),
         "validation_failed" => ("请求中有字段未通过校验。", "Some fields failed validation."),
         "import_rejected" => ("导入文件有错误，未写入任何数据。", "The import file has errors; nothing was written."),
-        "idempotency_key_reused" => ("该幂等键已用于另一个请求。", "This Idempotency-Key was used for a different request."),
-        "idempotency_in_progress" => ("使用该幂等键的请求仍在处理中。", "A request with this Idempotency-Key is still in progress."),
+        "idempotency_key_reused" => {
+            ("该幂等键已用于另一个请求。", "This Idempotency-Key was used for a different request.")
+        }
+        "idempotency_in_progress" => {
+            ("使用该幂等键的请求仍在处理中。", "A request with this Idempotency-Key is still in progress.")
+        }
         "constraint_violated" => ("数据不满足约束条件。", "The data violates a constraint."),
         "rate_limited" => ("尝试过于频繁，请稍后再试。", "Too many attempts; try again later."),
-        "service_unavailable" => ("服务暂时不可用（数据库不可达），请稍后重试。", "Service temporarily unavailable (database unreachable); retry shortly."),
+        "service_unavailable" => (
+            "服务暂时不可用（数据库不可达），请稍后重试。",
+            "Service temporarily unavailable (database unreachable); retry shortly.",
+        ),
         "internal_error" => ("服务器内部错误，已记录。", "Internal server error; it has been logged."),
         "staff_no_taken" => ("工号已存在。", "This staff number already exists."),
         "id_card_taken" => ("身份证号已被其他会员使用。", "This ID-card number belongs to another member."),
@@ -82,9 +93,13 @@ pub fn problem_text(code: &str, status: u16, lang: Lang) -> (String, String) {
         "role_already_granted" => ("该角色已授予。", "This role is already granted."),
         "unit_name_taken" => ("同一上级下已有同名组织。", "A unit with this name exists under the same parent."),
         "unit_code_taken" => ("组织代码已存在。", "This unit code is taken."),
-        "unit_cycle" => ("不能把组织移动到其自身或其下级之下。", "A unit cannot be moved under itself or its descendants."),
+        "unit_cycle" => {
+            ("不能把组织移动到其自身或其下级之下。", "A unit cannot be moved under itself or its descendants.")
+        }
         "root_unit_exists" => ("校工会（根组织）已存在。", "The school union (root unit) already exists."),
-        "unit_kind_misplaced" => ("该类型的组织不能放在此上级之下。", "A unit of this kind cannot be placed under that parent."),
+        "unit_kind_misplaced" => {
+            ("该类型的组织不能放在此上级之下。", "A unit of this kind cannot be placed under that parent.")
+        }
         "unit_has_children" => ("该组织下还有下级组织或会员。", "The unit still has children or members."),
         "honor_exists" => ("该会员同年已有此荣誉。", "The member already has this honor for that year."),
         "dues_already_recorded" => ("该月会费已登记。", "Dues for this month are already recorded."),
@@ -165,7 +180,9 @@ pub fn field_message(code: &str, params: &[(String, String)], lang: Lang) -> Str
         "missing_column" => ("缺少列：{value}", "missing column: {value}"),
         "too_many_rows" => ("行数超过上限 {max}", "more than {max} rows"),
         "empty_file" => ("文件没有数据行", "the file has no data rows"),
-        "weak_password" => ("密码至少 12 位，且包含字母和数字", "must be at least 12 characters with letters and digits"),
+        "weak_password" => {
+            ("密码至少 12 位，且包含字母和数字", "must be at least 12 characters with letters and digits")
+        }
         "invalid_unit_for_role" => ("该角色{rule}", "this role {rule_en}"),
         _ => ("取值无效", "is invalid"),
     };

@@ -3,7 +3,7 @@
 //! women, 1,050 contract staff, 300 retirees), the 2023 honors, and administrators.
 //! Deterministic and idempotent: re-running adds nothing and resets the demo passwords.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rand::rngs::StdRng;
@@ -18,12 +18,30 @@ use crate::membership::{idcard, names};
 use crate::schema::{honors, members, role_grants, units};
 
 pub const SECONDARY_UNIONS: [&str; 24] = [
-    "机电工程学院工会", "材料科学与工程学院工会", "土木工程与建筑学院工会", "资源与环境工程学院工会",
-    "化学化工与生命科学学院工会", "信息工程学院工会", "计算机与人工智能学院工会", "自动化学院工会",
-    "交通与物流工程学院工会", "船海与能源动力工程学院工会", "汽车工程学院工会", "航运学院工会",
-    "理学院工会", "经济学院工会", "管理学院工会", "艺术与设计学院工会",
-    "外国语学院工会", "法学与人文社会学院工会", "马克思主义学院工会", "体育学院工会",
-    "国际教育学院工会", "机关工会", "后勤保障处工会", "图书馆与档案馆工会",
+    "机电工程学院工会",
+    "材料科学与工程学院工会",
+    "土木工程与建筑学院工会",
+    "资源与环境工程学院工会",
+    "化学化工与生命科学学院工会",
+    "信息工程学院工会",
+    "计算机与人工智能学院工会",
+    "自动化学院工会",
+    "交通与物流工程学院工会",
+    "船海与能源动力工程学院工会",
+    "汽车工程学院工会",
+    "航运学院工会",
+    "理学院工会",
+    "经济学院工会",
+    "管理学院工会",
+    "艺术与设计学院工会",
+    "外国语学院工会",
+    "法学与人文社会学院工会",
+    "马克思主义学院工会",
+    "体育学院工会",
+    "国际教育学院工会",
+    "机关工会",
+    "后勤保障处工会",
+    "图书馆与档案馆工会",
 ];
 
 pub const MEMBERS: usize = 5_120;
@@ -85,7 +103,8 @@ fn generate_people() -> Vec<Person> {
             } else {
                 "established"
             };
-            let birth_year = if employment_type == "retired" { rng.gen_range(1950..=1963) } else { rng.gen_range(1963..=2000) };
+            let birth_year =
+                if employment_type == "retired" { rng.gen_range(1950..=1963) } else { rng.gen_range(1963..=2000) };
             let birth = date(birth_year, rng.gen_range(1..=12), rng.gen_range(1..=28));
             let join_year = (birth_year + rng.gen_range(23..=30)).min(2023);
             let joined_on = date(join_year, rng.gen_range(1..=12), rng.gen_range(1..=28));
@@ -114,16 +133,26 @@ async fn ensure_units(conn: &mut AsyncPgConnection) -> Result<Vec<i64>, crate::e
     )
     .execute(conn)
     .await?;
-    let root: (i64, String) = units::table.filter(units::parent_id.is_null()).select((units::id, units::path)).first(conn).await?;
+    let root: (i64, String) =
+        units::table.filter(units::parent_id.is_null()).select((units::id, units::path)).first(conn).await?;
     if root.1.is_empty() {
-        diesel::update(units::table.filter(units::id.eq(root.0))).set(units::path.eq(format!("/{}/", root.0))).execute(conn).await?;
+        diesel::update(units::table.filter(units::id.eq(root.0)))
+            .set(units::path.eq(format!("/{}/", root.0)))
+            .execute(conn)
+            .await?;
     }
     let root_path = format!("/{}/", root.0);
     let mut ids = Vec::new();
     for (i, name) in SECONDARY_UNIONS.iter().enumerate() {
         let code = format!("S{:02}", i + 1);
         diesel::insert_into(units::table)
-            .values((units::name.eq(name), units::code.eq(&code), units::kind.eq("secondary"), units::parent_id.eq(root.0), units::sort_order.eq(i as i32 + 1)))
+            .values((
+                units::name.eq(name),
+                units::code.eq(&code),
+                units::kind.eq("secondary"),
+                units::parent_id.eq(root.0),
+                units::sort_order.eq(i as i32 + 1),
+            ))
             .on_conflict_do_nothing()
             .execute(conn)
             .await?;
@@ -137,7 +166,12 @@ async fn ensure_units(conn: &mut AsyncPgConnection) -> Result<Vec<i64>, crate::e
     Ok(ids)
 }
 
-async fn insert_members(conn: &mut AsyncPgConnection, people: &[Person], unit_ids: &[i64], key: &SecretKey) -> Result<usize, crate::error::ApiError> {
+async fn insert_members(
+    conn: &mut AsyncPgConnection,
+    people: &[Person],
+    unit_ids: &[i64],
+    key: &SecretKey,
+) -> Result<usize, crate::error::ApiError> {
     let mut inserted = 0;
     for chunk in people.chunks(500) {
         let rows: Vec<_> = chunk
@@ -180,8 +214,10 @@ async fn insert_members(conn: &mut AsyncPgConnection, people: &[Person], unit_id
 
 /// The 2023 honors of the report, given to generated members.
 async fn insert_honors(conn: &mut AsyncPgConnection, people: &[Person]) -> Result<usize, crate::error::ApiError> {
-    let women: Vec<&Person> = people.iter().filter(|p| p.gender == "female" && p.employment_type != "retired").collect();
-    let men: Vec<&Person> = people.iter().filter(|p| p.gender == "male" && p.employment_type == "established").collect();
+    let women: Vec<&Person> =
+        people.iter().filter(|p| p.gender == "female" && p.employment_type != "retired").collect();
+    let men: Vec<&Person> =
+        people.iter().filter(|p| p.gender == "male" && p.employment_type == "established").collect();
     let mut plan: Vec<(&str, &str, &str, &str, &Person)> = Vec::new();
     plan.push(("湖北省先进工作者", "advanced_worker", "provincial", "湖北省人民政府", men[0]));
     for p in men.iter().skip(1).take(4) {
@@ -193,12 +229,14 @@ async fn insert_honors(conn: &mut AsyncPgConnection, people: &[Person]) -> Resul
         plan.push((title, "excellent_woman", "school", "校工会", p));
     }
     for (i, p) in people.iter().skip(7).step_by(50).take(90).enumerate() {
-        let (title, category) = if i < 45 { ("优秀工会干部", "union_cadre") } else { ("工会积极分子", "union_activist") };
+        let (title, category) =
+            if i < 45 { ("优秀工会干部", "union_cadre") } else { ("工会积极分子", "union_activist") };
         plan.push((title, category, "school", "校工会", p));
     }
     let mut inserted = 0;
     for (title, category, level, issuer, person) in plan {
-        let member_id: i64 = members::table.filter(members::staff_no.eq(&person.staff_no)).select(members::id).first(conn).await?;
+        let member_id: i64 =
+            members::table.filter(members::staff_no.eq(&person.staff_no)).select(members::id).first(conn).await?;
         inserted += diesel::insert_into(honors::table)
             .values((
                 honors::member_id.eq(member_id),
@@ -238,21 +276,34 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let unit_password = password::generate_password();
     let admin_hash = password::hash_password(&admin_password)?;
     let unit_hash = password::hash_password(&unit_password)?;
-    users_store::ensure_admin(&mut conn, "admin", "校工会管理员", &admin_hash, &[Role::SystemAdmin, Role::UnionAdmin], &actor)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    users_store::ensure_admin(
+        &mut conn,
+        "admin",
+        "校工会管理员",
+        &admin_hash,
+        &[Role::SystemAdmin, Role::UnionAdmin],
+        &actor,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let unit_admin = users_store::ensure_admin(&mut conn, "unit01", "机电工程学院工会管理员", &unit_hash, &[], &actor)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     diesel::insert_into(role_grants::table)
-        .values((role_grants::user_id.eq(unit_admin), role_grants::role.eq("unit_admin"), role_grants::unit_id.eq(unit_ids[0])))
+        .values((
+            role_grants::user_id.eq(unit_admin),
+            role_grants::role.eq("unit_admin"),
+            role_grants::unit_id.eq(unit_ids[0]),
+        ))
         .on_conflict_do_nothing()
         .execute(&mut conn)
         .await?;
 
     let total: i64 = members::table.count().get_result(&mut conn).await?;
-    println!("demo union ready: 1 school union, {} secondary unions, {total} members ({members_added} added), {honors_added} honors added", unit_ids.len());
-    println!("  year of data: {}", chrono::Utc::now().year());
+    println!(
+        "demo union ready: 1 school union, {} secondary unions, {total} members ({members_added} added), {honors_added} honors added",
+        unit_ids.len()
+    );
     println!("administrator (system_admin + union_admin): admin / {admin_password}");
     println!("unit administrator of {}: unit01 / {unit_password}", SECONDARY_UNIONS[0]);
     Ok(())

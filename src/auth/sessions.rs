@@ -69,7 +69,10 @@ pub async fn rotate(
     let outcome = conn
         .transaction::<_, ApiError, _>(async |conn| match inspect(conn, &token).await? {
             Presented::Valid { id, user_id, family } => {
-                diesel::update(rt::table.filter(rt::id.eq(id))).set(rt::rotated_at.eq(Utc::now())).execute(conn).await?;
+                diesel::update(rt::table.filter(rt::id.eq(id)))
+                    .set(rt::rotated_at.eq(Utc::now()))
+                    .execute(conn)
+                    .await?;
                 let next = issue(conn, user_id, Some(family), ttl).await?;
                 Ok(Ok((user_id, next)))
             }

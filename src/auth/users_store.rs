@@ -1,7 +1,10 @@
 //! Queries on administrative accounts and their role grants.
 
 use chrono::Utc;
-use diesel::{BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods, OptionalExtension, QueryDsl, TextExpressionMethods};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods, OptionalExtension, QueryDsl,
+    TextExpressionMethods,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
@@ -37,11 +40,18 @@ fn user_columns() -> (
 }
 
 async fn grants_of(conn: &mut AsyncPgConnection, user_ids: &[i64]) -> Result<Vec<(i64, GrantView)>, ApiError> {
-    let rows: Vec<(i64, i64, String, Option<i64>, Option<String>)> = role_grants::table
+    type GrantRow = (i64, i64, String, Option<i64>, Option<String>);
+    let rows: Vec<GrantRow> = role_grants::table
         .left_join(units::table.on(units::id.nullable().eq(role_grants::unit_id)))
         .filter(role_grants::user_id.eq_any(user_ids))
         .order(role_grants::id)
-        .select((role_grants::user_id, role_grants::id, role_grants::role, role_grants::unit_id, units::name.nullable()))
+        .select((
+            role_grants::user_id,
+            role_grants::id,
+            role_grants::role,
+            role_grants::unit_id,
+            units::name.nullable(),
+        ))
         .load(conn)
         .await?;
     Ok(rows
@@ -157,9 +167,17 @@ async fn insert_grant(
         .returning(role_grants::id)
         .get_result(conn)
         .await?;
-    audit::record(conn, actor, "role_grant.create", "role_grant", id, audit::NONE, Some(&serde_json::json!({
-        "user_id": user_id, "role": g.role, "unit_id": g.unit_id
-    })))
+    audit::record(
+        conn,
+        actor,
+        "role_grant.create",
+        "role_grant",
+        id,
+        audit::NONE,
+        Some(&serde_json::json!({
+            "user_id": user_id, "role": g.role, "unit_id": g.unit_id
+        })),
+    )
     .await?;
     Ok(id)
 }
@@ -261,10 +279,13 @@ pub async fn add_grant(
     get(conn, user_id).await?;
     check_grant(conn, g, "").await.map_err(|e| match e {
         ApiError::Validation(issues) => ApiError::Validation(
-            issues.into_iter().map(|mut i| {
-                i.field = i.field.trim_start_matches('.').to_owned();
-                i
-            }).collect(),
+            issues
+                .into_iter()
+                .map(|mut i| {
+                    i.field = i.field.trim_start_matches('.').to_owned();
+                    i
+                })
+                .collect(),
         ),
         other => other,
     })?;
@@ -286,9 +307,17 @@ pub async fn remove_grant(
         let (role, unit_id): (String, Option<i64>) =
             target.select((role_grants::role, role_grants::unit_id)).first(conn).await?;
         diesel::delete(target).execute(conn).await?;
-        audit::record(conn, actor, "role_grant.delete", "role_grant", grant_id, Some(&serde_json::json!({
-            "user_id": user_id, "role": role, "unit_id": unit_id
-        })), audit::NONE)
+        audit::record(
+            conn,
+            actor,
+            "role_grant.delete",
+            "role_grant",
+            grant_id,
+            Some(&serde_json::json!({
+                "user_id": user_id, "role": role, "unit_id": unit_id
+            })),
+            audit::NONE,
+        )
         .await?;
         Ok(())
     })
@@ -323,7 +352,11 @@ pub async fn ensure_admin(
         let id = match existing {
             Some(id) => {
                 diesel::update(users::table.filter(users::id.eq(id)))
-                    .set((users::password_hash.eq(password_hash), users::status.eq("active"), users::updated_at.eq(Utc::now())))
+                    .set((
+                        users::password_hash.eq(password_hash),
+                        users::status.eq("active"),
+                        users::updated_at.eq(Utc::now()),
+                    ))
                     .execute(conn)
                     .await?;
                 sessions::revoke_all_for_user(conn, id).await?;
@@ -340,9 +373,17 @@ pub async fn ensure_admin(
                     .returning(users::id)
                     .get_result(conn)
                     .await?;
-                audit::record(conn, actor, "user.create", "user", id, audit::NONE, Some(&serde_json::json!({
-                    "username": username, "roles": roles
-                })))
+                audit::record(
+                    conn,
+                    actor,
+                    "user.create",
+                    "user",
+                    id,
+                    audit::NONE,
+                    Some(&serde_json::json!({
+                        "username": username, "roles": roles
+                    })),
+                )
                 .await?;
                 id
             }

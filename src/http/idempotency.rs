@@ -121,7 +121,8 @@ async fn claim_key(state: &AppState, subject: &str, key: &str, hash: &[u8]) -> R
     let mut builder = HttpResponse::build(StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK));
     if let Some(serde_json::Value::Array(pairs)) = headers {
         for pair in pairs {
-            if let (Some(name), Some(value)) = (pair.get(0).and_then(|v| v.as_str()), pair.get(1).and_then(|v| v.as_str()))
+            if let (Some(name), Some(value)) =
+                (pair.get(0).and_then(|v| v.as_str()), pair.get(1).and_then(|v| v.as_str()))
                 && let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value))
             {
                 builder.insert_header((n, v));

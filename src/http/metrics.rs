@@ -66,7 +66,8 @@ impl Metrics {
                         s.buckets[i]
                     );
                 }
-                let _ = writeln!(out, "gonghui_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+                let _ =
+                    writeln!(out, "gonghui_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
                 let _ = writeln!(out, "gonghui_http_request_duration_seconds_sum{{{labels}}} {}", s.sum_secs);
                 let _ = writeln!(out, "gonghui_http_request_duration_seconds_count{{{labels}}} {}", s.count);
             }
@@ -101,7 +102,9 @@ mod tests {
         m.observe("GET", "/api/v1/members", 200, Duration::from_millis(3));
         m.observe("GET", "/api/v1/members", 200, Duration::from_millis(300));
         let text = m.render(&[("gonghui_db_pool_size", "Open connections.", 4.0)]);
-        assert!(text.contains("gonghui_http_requests_total{method=\"GET\",route=\"/api/v1/members\",status=\"200\"} 2"));
+        assert!(
+            text.contains("gonghui_http_requests_total{method=\"GET\",route=\"/api/v1/members\",status=\"200\"} 2")
+        );
         assert!(text.contains("le=\"0.005\"} 1"));
         assert!(text.contains("le=\"0.5\"} 2"));
         assert!(text.contains("gonghui_db_pool_size 4"));

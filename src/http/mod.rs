@@ -7,4 +7,3 @@ pub mod fallback;
 pub mod idempotency;
 pub mod metrics;
 pub mod pagination;
-

@@ -24,14 +24,17 @@ async fn member_in_scope(
     if scope.like_patterns().is_some() {
         q = q.filter(members::unit_id.eq_any(boxed_in_scope(scope).select(units::id)));
     }
-    q.select((members::name, members::unit_id))
-        .first(conn)
-        .await
-        .map_err(|_| ApiError::Validation(vec![FieldIssue::new("member_id", "unknown_member").with("value", member_id)]))
+    q.select((members::name, members::unit_id)).first(conn).await.map_err(|_| {
+        ApiError::Validation(vec![FieldIssue::new("member_id", "unknown_member").with("value", member_id)])
+    })
 }
 
 /// A subtree filter (`unit_id` with its descendants) within scope, as a path prefix.
-async fn subtree_path(conn: &mut AsyncPgConnection, scope: &UnitScope, unit_id: Option<i64>) -> Result<Option<String>, ApiError> {
+async fn subtree_path(
+    conn: &mut AsyncPgConnection,
+    scope: &UnitScope,
+    unit_id: Option<i64>,
+) -> Result<Option<String>, ApiError> {
     match unit_id {
         Some(id) => Ok(Some(find_in_scope(conn, scope, id).await?.path)),
         None => Ok(None),
@@ -153,7 +156,12 @@ pub async fn create_honor(
 }
 
 /// Removes an honor recorded by mistake; the audit row keeps what it was.
-pub async fn delete_honor(conn: &mut AsyncPgConnection, scope: &UnitScope, id: i64, actor: &Actor) -> Result<(), ApiError> {
+pub async fn delete_honor(
+    conn: &mut AsyncPgConnection,
+    scope: &UnitScope,
+    id: i64,
+    actor: &Actor,
+) -> Result<(), ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
         let before = get_honor(conn, scope, id).await?;
         diesel::delete(honors::table.filter(honors::id.eq(id))).execute(conn).await?;

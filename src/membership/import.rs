@@ -59,11 +59,8 @@ async fn check_against_database(
     let hashes: HashMap<Vec<u8>, u32> =
         rows.iter().filter_map(|r| Some((key.lookup_hash("id_card", &r.id_card.as_ref()?.number), r.row))).collect();
     let hash_list: Vec<&Vec<u8>> = hashes.keys().collect();
-    let taken_cards: Vec<Option<Vec<u8>>> = members::table
-        .filter(members::id_card_hash.eq_any(hash_list))
-        .select(members::id_card_hash)
-        .load(conn)
-        .await?;
+    let taken_cards: Vec<Option<Vec<u8>>> =
+        members::table.filter(members::id_card_hash.eq_any(hash_list)).select(members::id_card_hash).load(conn).await?;
     let taken_card_rows: Vec<u32> = taken_cards.into_iter().flatten().filter_map(|h| hashes.get(&h).copied()).collect();
 
     let mut unit_ids = Vec::with_capacity(rows.len());

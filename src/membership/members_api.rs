@@ -89,7 +89,8 @@ pub async fn get_member(
         id_card: has_permission(&principal, Permission::MemberIdCardRead),
     };
     let mut conn = state.pool.get().await?;
-    let member = members_store::get(&mut conn, &auth.scope, id.into_inner(), reveal, &state.config.encryption_key).await?;
+    let member =
+        members_store::get(&mut conn, &auth.scope, id.into_inner(), reveal, &state.config.encryption_key).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), member.version).json(member))
 }
 

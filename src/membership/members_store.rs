@@ -69,9 +69,15 @@ macro_rules! member_select {
 }
 
 fn to_view(row: MemberRow, reveal: Reveal, key: &SecretKey) -> MemberView {
-    let ((id, staff_no, name, gender, birth_date, unit_id, employment_type, joined_on, status, left_on), rest, unit_name, is_model_worker) = row;
+    let (
+        (id, staff_no, name, gender, birth_date, unit_id, employment_type, joined_on, status, left_on),
+        rest,
+        unit_name,
+        is_model_worker,
+    ) = row;
     let (phone, cipher, version, created_at, updated_at) = rest;
-    let id_card = cipher.and_then(|c| key.decrypt(&c)).map(|n| if reveal.id_card { n } else { idcard::mask_id_card(&n) });
+    let id_card =
+        cipher.and_then(|c| key.decrypt(&c)).map(|n| if reveal.id_card { n } else { idcard::mask_id_card(&n) });
     MemberView {
         id,
         staff_no,
@@ -94,7 +100,17 @@ fn to_view(row: MemberRow, reveal: Reveal, key: &SecretKey) -> MemberView {
 }
 
 /// Members joined with their unit, confined to `scope`.
-fn scoped(scope: &UnitScope) -> diesel::helper_types::IntoBoxed<'static, diesel::helper_types::InnerJoinOn<members::table, units::table, diesel::helper_types::Eq<units::id, members::unit_id>>, Pg> {
+fn scoped(
+    scope: &UnitScope,
+) -> diesel::helper_types::IntoBoxed<
+    'static,
+    diesel::helper_types::InnerJoinOn<
+        members::table,
+        units::table,
+        diesel::helper_types::Eq<units::id, members::unit_id>,
+    >,
+    Pg,
+> {
     let mut q = members::table.inner_join(units::table.on(units::id.eq(members::unit_id))).into_boxed();
     if scope.like_patterns().is_some() {
         q = q.filter(members::unit_id.eq_any(boxed_in_scope(scope).select(units::id)));
@@ -244,7 +260,12 @@ pub struct NewMember<'a> {
 }
 
 /// Inserts a member with its `joined` history row (call inside a transaction); returns the id.
-pub async fn insert(conn: &mut AsyncPgConnection, m: &NewMember<'_>, key: &SecretKey, actor: &Actor) -> Result<i64, ApiError> {
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    m: &NewMember<'_>,
+    key: &SecretKey,
+    actor: &Actor,
+) -> Result<i64, ApiError> {
     let (pinyin, initials) = names::pinyin_keys(m.name);
     let card = m.id_card.map(|c| id_card_columns(key, c));
     let id: i64 = diesel::insert_into(members::table)
@@ -313,7 +334,12 @@ pub async fn create(
     key: &SecretKey,
     actor: &Actor,
 ) -> Result<MemberView, ApiError> {
-    let card = input.id_card.as_deref().map(idcard::parse_id_card).transpose().map_err(|_| ApiError::invalid("id_card", "invalid_id_card"))?;
+    let card = input
+        .id_card
+        .as_deref()
+        .map(idcard::parse_id_card)
+        .transpose()
+        .map_err(|_| ApiError::invalid("id_card", "invalid_id_card"))?;
     if let Some(card) = &card {
         check_id_card_matches(card, input.birth_date, input.gender)?;
     }
@@ -354,7 +380,12 @@ pub async fn update(
         let birth_date = input.birth_date.unwrap_or(before.birth_date);
         let gender = input.gender.unwrap_or(before.gender);
         check_dates(birth_date, input.joined_on.unwrap_or(before.joined_on))?;
-        let card = input.id_card.as_deref().map(idcard::parse_id_card).transpose().map_err(|_| ApiError::invalid("id_card", "invalid_id_card"))?;
+        let card = input
+            .id_card
+            .as_deref()
+            .map(idcard::parse_id_card)
+            .transpose()
+            .map_err(|_| ApiError::invalid("id_card", "invalid_id_card"))?;
         if let Some(card) = &card {
             check_id_card_matches(card, birth_date, gender)?;
         }
@@ -410,11 +441,27 @@ pub async fn apply_move(
             Move::Transfer { to_unit_id, effective_on, reason } => {
                 rules::can_transfer(before.status, before.unit_id, to_unit_id)?;
                 find_in_scope(conn, scope, to_unit_id).await.map_err(|_| unknown_unit("to_unit_id", to_unit_id))?;
-                ("member.transfer", HistoryEvent::Transferred, to_unit_id, effective_on, reason, MemberStatus::Active, None)
+                (
+                    "member.transfer",
+                    HistoryEvent::Transferred,
+                    to_unit_id,
+                    effective_on,
+                    reason,
+                    MemberStatus::Active,
+                    None,
+                )
             }
             Move::Leave { effective_on, reason } => {
                 rules::can_leave(before.status)?;
-                ("member.leave", HistoryEvent::Left, before.unit_id, effective_on, Some(reason), MemberStatus::Left, Some(effective_on))
+                (
+                    "member.leave",
+                    HistoryEvent::Left,
+                    before.unit_id,
+                    effective_on,
+                    Some(reason),
+                    MemberStatus::Left,
+                    Some(effective_on),
+                )
             }
             Move::Rejoin { unit_id, effective_on, reason } => {
                 rules::can_rejoin(before.status)?;

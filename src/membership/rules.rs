@@ -93,7 +93,9 @@ pub fn move_creates_cycle(unit_path: &str, new_parent_path: &str) -> bool {
 pub fn kind_fits_under(kind: UnitKind, parent: UnitKind) -> bool {
     matches!(
         (kind, parent),
-        (UnitKind::Secondary, UnitKind::School) | (UnitKind::Group, UnitKind::Secondary) | (UnitKind::Group, UnitKind::Group)
+        (UnitKind::Secondary, UnitKind::School)
+            | (UnitKind::Group, UnitKind::Secondary)
+            | (UnitKind::Group, UnitKind::Group)
     )
 }
 

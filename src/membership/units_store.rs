@@ -19,7 +19,8 @@ use crate::membership::rules;
 use crate::membership::types::UnitKind;
 use crate::schema::{members, units};
 
-type UnitRow = (i64, String, Option<String>, String, Option<i64>, String, i32, i32, chrono::DateTime<Utc>, chrono::DateTime<Utc>);
+type UnitRow =
+    (i64, String, Option<String>, String, Option<i64>, String, i32, i32, chrono::DateTime<Utc>, chrono::DateTime<Utc>);
 
 type UnitColumns = (
     units::id,
@@ -288,10 +289,7 @@ pub async fn update(
 }
 
 /// Resolves an import's unit cell (code, or exact name) among units in scope.
-pub async fn resolve_names(
-    conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
-) -> Result<HashMap<String, i64>, ApiError> {
+pub async fn resolve_names(conn: &mut AsyncPgConnection, scope: &UnitScope) -> Result<HashMap<String, i64>, ApiError> {
     let rows: Vec<(i64, String, Option<String>)> =
         boxed_in_scope(scope).select((units::id, units::name, units::code)).load(conn).await?;
     let mut map = HashMap::new();
@@ -338,7 +336,8 @@ mod tests {
 
     #[test]
     fn subtree_counts_roll_up() {
-        let paths = vec![(1, "/1/".to_owned()), (5, "/1/5/".to_owned()), (7, "/1/5/7/".to_owned()), (55, "/1/55/".to_owned())];
+        let paths =
+            vec![(1, "/1/".to_owned()), (5, "/1/5/".to_owned()), (7, "/1/5/7/".to_owned()), (55, "/1/55/".to_owned())];
         let counts = HashMap::from([(1, 1), (5, 10), (7, 3), (55, 100)]);
         assert_eq!(subtree_count("/1/5/", &paths, &counts), 13);
         assert_eq!(subtree_count("/1/", &paths, &counts), 114);
