@@ -26,6 +26,9 @@ RUN apt-get update \
     && groupadd --system --gid 10001 gonghui \
     && useradd --system --uid 10001 --gid gonghui --no-create-home --shell /usr/sbin/nologin gonghui
 COPY --from=builder /usr/local/bin/gonghui /usr/local/bin/gonghui
+# Working directory for dev-mode keys (.dev-secrets/); production passes keys instead.
+RUN mkdir -p /var/lib/gonghui && chown 10001:10001 /var/lib/gonghui
+WORKDIR /var/lib/gonghui
 # Numeric uid so that runAsNonRoot-style checks can verify it.
 USER 10001:10001
 ENV GONGHUI_BIND=0.0.0.0:8080

@@ -37,26 +37,33 @@ impl SecretKey {
 
     /// `nonce || ciphertext` of `plain`.
     pub fn encrypt(&self, plain: &str) -> Vec<u8> {
+        self.encrypt_bytes(plain.as_bytes())
+    }
+
+    /// Decrypts what [`encrypt`](Self::encrypt) produced; `None` when tampered with or under another key.
+    pub fn decrypt(&self, sealed: &[u8]) -> Option<String> {
+        String::from_utf8(self.decrypt_bytes(sealed)?).ok()
+    }
+
+    pub fn encrypt_bytes(&self, plain: &[u8]) -> Vec<u8> {
         let cipher = Aes256Gcm::new(&self.encryption.into());
         let mut nonce = [0u8; NONCE_LEN];
         rand::thread_rng().fill_bytes(&mut nonce);
         // Encryption with a valid key and a fresh nonce cannot fail for inputs of this size.
-        let sealed = cipher.encrypt(&Nonce::from(nonce), plain.as_bytes()).unwrap_or_default();
+        let sealed = cipher.encrypt(&Nonce::from(nonce), plain).unwrap_or_default();
         let mut out = nonce.to_vec();
         out.extend(sealed);
         out
     }
 
-    /// Decrypts what [`encrypt`](Self::encrypt) produced; `None` when tampered with or under another key.
-    pub fn decrypt(&self, sealed: &[u8]) -> Option<String> {
+    pub fn decrypt_bytes(&self, sealed: &[u8]) -> Option<Vec<u8>> {
         if sealed.len() < NONCE_LEN {
             return None;
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
         let cipher = Aes256Gcm::new(&self.encryption.into());
         let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
-        let plain = cipher.decrypt(&Nonce::from(nonce), body).ok()?;
-        String::from_utf8(plain).ok()
+        cipher.decrypt(&Nonce::from(nonce), body).ok()
     }
 
     /// A keyed hash for exact lookups; `purpose` separates hashes of different fields.

@@ -236,13 +236,23 @@ impl From<diesel::result::Error> for ApiError {
                 K::ForeignKeyViolation => ApiError::Conflict("referenced_record_missing"),
                 K::CheckViolation | K::NotNullViolation => ApiError::Unprocessable("constraint_violated", Vec::new()),
                 K::SerializationFailure => ApiError::Conflict("concurrent_update"),
-                K::ClosedConnection => ApiError::Unavailable(info.message().to_owned()),
+                K::ClosedConnection | K::UnableToSendCommand => ApiError::Unavailable(info.message().to_owned()),
+                // The server ended the session (restart, failover, pg_terminate_backend).
+                K::Unknown if is_connection_loss(info.message()) => ApiError::Unavailable(info.message().to_owned()),
                 _ => ApiError::Internal(anyhow::anyhow!("database error {kind:?}: {}", info.message())),
             },
             E::BrokenTransactionManager => ApiError::Unavailable("broken transaction manager".into()),
             other => ApiError::Internal(anyhow::Error::new(other)),
         }
     }
+}
+
+/// Messages PostgreSQL sends when it ends a session (SQLSTATE classes 08 and 57P0x);
+/// diesel reports them as `Unknown`, but for a client they mean "retry shortly".
+fn is_connection_loss(message: &str) -> bool {
+    ["terminating connection", "the database system is", "server closed the connection", "connection reset"]
+        .iter()
+        .any(|m| message.contains(m))
 }
 
 /// Unique constraints, by name, and the conflict code they mean for a client.
@@ -300,6 +310,13 @@ mod tests {
         let e = ApiError::Internal(anyhow::anyhow!("password=hunter2"));
         let p = e.to_problem(Lang::En, None);
         assert!(!serde_json::to_string(&p).unwrap().contains("hunter2"));
+    }
+
+    #[test]
+    fn a_terminated_session_is_unavailable_not_internal() {
+        assert!(is_connection_loss("terminating connection due to administrator command"));
+        assert!(is_connection_loss("the database system is shutting down"));
+        assert!(!is_connection_loss("division by zero"));
     }
 
     #[test]

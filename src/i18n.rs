@@ -170,6 +170,9 @@ pub fn field_message(code: &str, params: &[(String, String)], lang: Lang) -> Str
         "id_card_gender_mismatch" => ("身份证号中的性别与性别不符", "does not match the gender"),
         "invalid_phone" => ("手机号应为 11 位中国大陆手机号", "must be an 11-digit mainland mobile number"),
         "unknown_unit" => ("组织不存在：{value}", "unknown unit: {value}"),
+        "ambiguous_unit" => {
+            ("有多个组织名为 {value}，请填写组织代码", "several units are named {value}; use the unit code")
+        }
         "unknown_member" => ("会员不存在：{value}", "unknown member: {value}"),
         "duplicate_in_file" => ("与第 {other_row} 行重复", "duplicates row {other_row}"),
         "staff_no_taken" => ("工号已存在", "this staff number already exists"),

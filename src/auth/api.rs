@@ -49,9 +49,10 @@ pub async fn login(
     let mut conn = state.pool.get().await?;
     let limits = [
         (user_key.clone(), state.config.login_max_failures_per_user),
-        (ip_key.clone(), state.config.login_max_failures_per_ip),
+        (ip_key, state.config.login_max_failures_per_ip),
     ];
-    throttle::check(&mut conn, &limits, state.config.login_window).await?;
+    // The attempt counts as a failure from here on, unless it succeeds.
+    let reserved = throttle::reserve(&mut conn, &limits, state.config.login_window).await?;
     let found = users_store::credentials(&mut conn, &username).await?;
     let stored = found.as_ref().and_then(|(_, h, _)| h.clone()).unwrap_or_else(|| password::dummy_hash().to_owned());
     let candidate = body.password.clone();
@@ -60,11 +61,9 @@ pub async fn login(
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("password check: {e}")))?;
     let user_id = match found {
         Some((id, Some(_), status)) if matches && status == "active" => id,
-        _ => {
-            throttle::record_failure(&mut conn, &[user_key, ip_key]).await?;
-            return Err(ApiError::Unauthenticated("invalid_credentials"));
-        }
+        _ => return Err(ApiError::Unauthenticated("invalid_credentials")),
     };
+    throttle::release(&mut conn, &reserved).await?;
     throttle::clear(&mut conn, &user_key).await?;
     let refresh_token = sessions::issue(&mut conn, user_id, None, state.config.refresh_token_ttl).await?;
     tracing::info!(user_id, "login");

@@ -45,6 +45,44 @@ pub async fn check(conn: &mut AsyncPgConnection, keys: &[(String, i64)], window:
     Ok(())
 }
 
+/// Reserves one attempt under every key before the password is checked, so that parallel
+/// guesses cannot all pass [`check`] before any of them is recorded: a failure row is
+/// written first, then counted with the others. Over a limit, the reservation is withdrawn
+/// (a refused attempt does not extend the lockout) and the answer is 429. Otherwise the
+/// returned rows stand as the attempt's failure record until [`release`] withdraws them.
+pub async fn reserve(
+    conn: &mut AsyncPgConnection,
+    keys: &[(String, i64)],
+    window: Duration,
+) -> Result<Vec<i64>, ApiError> {
+    let rows: Vec<_> = keys.iter().map(|(k, _)| lf::key.eq(k)).collect();
+    let ids: Vec<i64> = diesel::insert_into(lf::table).values(rows).returning(lf::id).get_results(conn).await?;
+    let since = Utc::now() - chrono::Duration::from_std(window).unwrap_or_default();
+    for (key, limit) in keys {
+        let (count, oldest): (i64, Option<chrono::DateTime<Utc>>) = lf::table
+            .filter(lf::key.eq(key))
+            .filter(lf::at.gt(since))
+            .select((count_star(), min(lf::at)))
+            .first(conn)
+            .await?;
+        // The count includes this attempt's own row.
+        if count > *limit {
+            release(conn, &ids).await?;
+            let retry = oldest.map(|o| retry_after_secs(o, since)).unwrap_or(window.as_secs());
+            return Err(ApiError::TooManyRequests(retry.max(1)));
+        }
+    }
+    // Keep the table small: anything older than a day is no longer counted by any window.
+    diesel::delete(lf::table.filter(lf::at.lt(Utc::now() - chrono::Duration::days(1)))).execute(conn).await?;
+    Ok(ids)
+}
+
+/// Withdraws reserved attempts (the login succeeded, or was refused before any check).
+pub async fn release(conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<(), ApiError> {
+    diesel::delete(lf::table.filter(lf::id.eq_any(ids))).execute(conn).await?;
+    Ok(())
+}
+
 /// Seconds until the oldest failure leaves the window.
 fn retry_after_secs(oldest: chrono::DateTime<Utc>, window_start: chrono::DateTime<Utc>) -> u64 {
     (oldest - window_start).num_seconds().max(1) as u64

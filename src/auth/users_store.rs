@@ -13,7 +13,7 @@ use crate::auth::permissions::Role;
 use crate::auth::sessions;
 use crate::error::{ApiError, FieldIssue};
 use crate::http::pagination::PageParams;
-use crate::schema::{role_grants, units, users};
+use crate::schema::{members, role_grants, units, users};
 
 type UserRow = (i64, String, String, Option<i64>, String, i32, chrono::DateTime<Utc>, chrono::DateTime<Utc>);
 
@@ -192,6 +192,15 @@ pub async fn create(
     for (i, g) in input.grants.iter().enumerate() {
         check_grant(conn, g, &format!("grants[{i}]")).await?;
     }
+    if let Some(member_id) = input.member_id {
+        let exists: Option<i64> =
+            members::table.filter(members::id.eq(member_id)).select(members::id).first(conn).await.optional()?;
+        if exists.is_none() {
+            return Err(ApiError::Validation(vec![
+                FieldIssue::new("member_id", "unknown_member").with("value", member_id),
+            ]));
+        }
+    }
     conn.transaction::<_, ApiError, _>(async |conn| {
         let id: i64 = diesel::insert_into(users::table)
             .values((
@@ -303,6 +312,8 @@ pub async fn remove_grant(
     actor: &Actor,
 ) -> Result<(), ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
+        // A deleted account is gone for every route, its grants included.
+        get(conn, user_id).await?;
         let target = role_grants::table.filter(role_grants::id.eq(grant_id)).filter(role_grants::user_id.eq(user_id));
         let (role, unit_id): (String, Option<i64>) =
             target.select((role_grants::role, role_grants::unit_id)).first(conn).await?;

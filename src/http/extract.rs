@@ -103,7 +103,10 @@ pub fn serde_issue(path: &str, message: &str) -> FieldIssue {
     } else if message.starts_with("unknown variant") {
         let choices = message.split("expected ").nth(1).unwrap_or_default().replace('`', "");
         FieldIssue::new(field_or_root(path), "invalid_choice").with("choices", choices.trim_start_matches("one of "))
-    } else if message.contains("input contains invalid characters") || message.contains("premature end of input") {
+    } else if message.contains("input contains invalid characters")
+        || message.contains("premature end of input")
+        || message.contains("input is out of range")
+    {
         FieldIssue::new(field_or_root(path), "invalid_date")
     } else {
         FieldIssue::new(field_or_root(path), "invalid_type")

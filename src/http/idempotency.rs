@@ -69,7 +69,16 @@ pub async fn idempotency_middleware(
         .collect();
     let (head, body) = response.into_parts();
     let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
-    store_response(&state, &subject, &key, status, &headers, &bytes).await;
+    // An error is rendered later by the context middleware (language, request id): store that
+    // rendering, so that a replay is a complete problem+json, the same as the first answer.
+    let stored = match head.error().and_then(|e| e.as_error::<ApiError>()) {
+        Some(api) => {
+            let ctx = crate::http::context::context_of(&http_req);
+            web::Bytes::from(serde_json::to_vec(&api.to_problem(ctx.lang, Some(ctx.request_id))).unwrap_or_default())
+        }
+        None => bytes.clone(),
+    };
+    store_response(&state, &subject, &key, status, &headers, &stored).await;
     let response = head.set_body(BoxBody::new(bytes));
     Ok(ServiceResponse::new(http_req, response))
 }
@@ -130,7 +139,9 @@ async fn claim_key(state: &AppState, subject: &str, key: &str, hash: &[u8]) -> R
         }
     }
     builder.insert_header((REPLAYED, "true"));
-    Ok(Claim::Replay(builder.body(body.unwrap_or_default())))
+    // Stored bodies are encrypted: they can hold secrets shown once (a generated password).
+    let body = body.and_then(|b| state.config.encryption_key.decrypt_bytes(&b)).unwrap_or_default();
+    Ok(Claim::Replay(builder.body(body)))
 }
 
 /// Stores the outcome; a server error releases the key so the client may retry.
@@ -152,7 +163,7 @@ async fn store_response(
             .set((
                 ik::status_code.eq(i32::from(status.as_u16())),
                 ik::response_headers.eq(headers),
-                ik::response_body.eq(body),
+                ik::response_body.eq(state.config.encryption_key.encrypt_bytes(body)),
             ))
             .execute(&mut conn)
             .await

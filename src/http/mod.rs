@@ -2,6 +2,7 @@
 
 pub mod context;
 pub mod etag;
+pub mod export;
 pub mod extract;
 pub mod fallback;
 pub mod idempotency;

@@ -24,8 +24,12 @@ async fn member_in_scope(
     if scope.like_patterns().is_some() {
         q = q.filter(members::unit_id.eq_any(boxed_in_scope(scope).select(units::id)));
     }
-    q.select((members::name, members::unit_id)).first(conn).await.map_err(|_| {
-        ApiError::Validation(vec![FieldIssue::new("member_id", "unknown_member").with("value", member_id)])
+    // Only "no such row" means an unknown member; a lost connection stays a 503.
+    q.select((members::name, members::unit_id)).first(conn).await.map_err(|e| match e {
+        diesel::result::Error::NotFound => {
+            ApiError::Validation(vec![FieldIssue::new("member_id", "unknown_member").with("value", member_id)])
+        }
+        other => other.into(),
     })
 }
 

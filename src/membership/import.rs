@@ -24,7 +24,7 @@ use crate::membership::dto::{ImportQuery, ImportReport};
 use crate::membership::import_parse::{self, ImportFileError, ImportRow, RawTable};
 use crate::membership::members_store::{self, NewMember};
 use crate::membership::{rules, units_store};
-use crate::schema::members;
+use crate::schema::{members, units};
 
 pub const MAX_ROWS: usize = 20_000;
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -45,6 +45,42 @@ fn read_table(content_type: &str, bytes: &[u8]) -> Result<RawTable, ApiError> {
     })
 }
 
+/// Units inside the caller's scope by code (case-insensitive) and by name. Names are unique
+/// only under one parent (every secondary union may have a "第一小组"), so a name shared by
+/// several units in scope is ambiguous rather than silently resolved to one of them.
+struct UnitLookup {
+    by_code: HashMap<String, Option<i64>>,
+    by_name: HashMap<String, Option<i64>>,
+}
+
+impl UnitLookup {
+    async fn load(conn: &mut AsyncPgConnection, scope: &UnitScope) -> Result<UnitLookup, ApiError> {
+        let rows: Vec<(i64, String, Option<String>)> =
+            units_store::boxed_in_scope(scope).select((units::id, units::name, units::code)).load(conn).await?;
+        // `None` marks a key held by more than one unit.
+        let add = |map: &mut HashMap<String, Option<i64>>, key: String, id: i64| {
+            map.entry(key).and_modify(|v| *v = None).or_insert(Some(id));
+        };
+        let mut lookup = UnitLookup { by_code: HashMap::new(), by_name: HashMap::new() };
+        for (id, name, code) in rows {
+            if let Some(code) = code {
+                add(&mut lookup.by_code, code.to_lowercase(), id);
+            }
+            add(&mut lookup.by_name, name, id);
+        }
+        Ok(lookup)
+    }
+
+    /// The unit a cell names, or the issue code: `unknown_unit` or `ambiguous_unit`.
+    fn find(&self, cell: &str) -> Result<i64, &'static str> {
+        match self.by_code.get(&cell.to_lowercase()).or_else(|| self.by_name.get(cell)) {
+            Some(Some(id)) => Ok(*id),
+            Some(None) => Err("ambiguous_unit"),
+            None => Err("unknown_unit"),
+        }
+    }
+}
+
 /// Database checks: units by code or name inside scope, staff numbers and ID cards already taken.
 async fn check_against_database(
     conn: &mut AsyncPgConnection,
@@ -52,7 +88,7 @@ async fn check_against_database(
     rows: &[ImportRow],
     key: &SecretKey,
 ) -> Result<(Vec<i64>, Vec<FieldIssue>), ApiError> {
-    let units = units_store::resolve_names(conn, scope).await?;
+    let units = UnitLookup::load(conn, scope).await?;
     let staff_nos: Vec<&str> = rows.iter().map(|r| r.staff_no.as_str()).collect();
     let taken: Vec<String> =
         members::table.filter(members::staff_no.eq_any(&staff_nos)).select(members::staff_no).load(conn).await?;
@@ -66,12 +102,11 @@ async fn check_against_database(
     let mut unit_ids = Vec::with_capacity(rows.len());
     let mut issues = Vec::new();
     for r in rows {
-        let unit = units.get(&r.unit.to_lowercase()).or_else(|| units.get(&r.unit)).copied();
-        match unit {
-            Some(id) => unit_ids.push(id),
-            None => {
+        match units.find(&r.unit) {
+            Ok(id) => unit_ids.push(id),
+            Err(code) => {
                 unit_ids.push(0);
-                issues.push(FieldIssue::new("unit", "unknown_unit").with("value", &r.unit).at_row(r.row));
+                issues.push(FieldIssue::new("unit", code).with("value", &r.unit).at_row(r.row));
             }
         }
         if taken.contains(&r.staff_no) {
@@ -125,8 +160,10 @@ pub async fn import_members(
     issues.extend(db_issues);
     issues.sort_by_key(|i| i.row.unwrap_or(0));
     let total_rows = table.rows.len();
+    // Rows that passed the file checks and have no database issue either. (Counting the rows
+    // with issues would treat a header issue on row 1 as one bad data row.)
     let bad_rows: std::collections::HashSet<u32> = issues.iter().filter_map(|i| i.row).collect();
-    let valid_rows = total_rows.saturating_sub(bad_rows.len());
+    let valid_rows = rows.iter().filter(|r| !bad_rows.contains(&r.row)).count();
     let report = |created: usize, issues: &[FieldIssue]| ImportReport {
         dry_run: query.dry_run,
         total_rows,

@@ -17,7 +17,7 @@
 //! Validation ([`validate_rows`]) maps headers to columns (see [`Column`]) and checks every row,
 //! reporting every problem of a row as a [`FieldIssue`] with the column's wire name and the row
 //! number. Codes: `missing_column` (field `header`, row 1), `required`, `length` {min, max},
-//! `invalid_format`, `invalid_choice` {choices}, `invalid_date`, `date_in_future`,
+//! `invalid_format`, `control_characters`, `invalid_choice` {choices}, `invalid_date`, `date_in_future`,
 //! `date_order` {other}, `invalid_phone`, `invalid_id_card`, `id_card_birth_mismatch`,
 //! `id_card_gender_mismatch`, `duplicate_in_file` {other_row}. Only rows without any issue are
 //! returned as [`ImportRow`]s.
@@ -450,7 +450,7 @@ impl<'a> RowCells<'a> {
 fn check_row(cells: &RowCells<'_>, today: NaiveDate) -> CheckedRow {
     let mut r = CheckedRow::default();
     r.staff_no = r.take(cells.required(Column::StaffNo).and_then(check_staff_no));
-    r.name = r.take(cells.required(Column::Name).and_then(|s| check_length(Column::Name, s, NAME_MAX)));
+    r.name = r.take(cells.required(Column::Name).and_then(check_name));
     r.gender = r.take(cells.required(Column::Gender).and_then(check_gender));
     r.birth_date = r.take(cells.required(Column::BirthDate).and_then(|s| check_date(Column::BirthDate, s, today)));
     r.unit = r.take(cells.required(Column::Unit).map(str::to_owned));
@@ -475,6 +475,16 @@ fn check_length(column: Column, value: &str, max: usize) -> Check<String> {
         return Err(issue(column, "length").with("min", 1).with("max", max));
     }
     Ok(value.to_owned())
+}
+
+/// At most [`NAME_MAX`] characters, without control characters other than line breaks and tabs
+/// (the rule of JSON bodies; PostgreSQL refuses NUL outright, which would otherwise be a 500).
+fn check_name(value: &str) -> Check<String> {
+    let value = check_length(Column::Name, value, NAME_MAX)?;
+    if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(issue(Column::Name, "control_characters"));
+    }
+    Ok(value)
 }
 
 /// 1–32 characters of `[A-Za-z0-9-]`.
@@ -977,6 +987,13 @@ mod tests {
             issues_of(&[(Column::StaffNo, &long_no)]),
             one("staff_no", "length", &[("min", "1"), ("max", "32")])
         );
+    }
+
+    #[test]
+    fn control_characters() {
+        assert_eq!(issues_of(&[(Column::Name, "张\u{0}三")]), one("name", "control_characters", &[]));
+        assert_eq!(issues_of(&[(Column::Name, "张\u{7}三")]), one("name", "control_characters", &[]));
+        assert_eq!(issues_of(&[(Column::Name, "张\n三")]), []);
     }
 
     #[test]

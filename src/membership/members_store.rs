@@ -375,6 +375,9 @@ pub async fn update(
     actor: &Actor,
 ) -> Result<MemberView, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
+        // Lock the row so that two updates with the same If-Match cannot both pass the check.
+        let stored_cipher: Option<Vec<u8>> =
+            members::table.filter(members::id.eq(id)).select(members::id_card_cipher).for_update().first(conn).await?;
         let before = get(conn, scope, id, Reveal::MASKED, key).await?;
         if_match.check(before.version)?;
         let birth_date = input.birth_date.unwrap_or(before.birth_date);
@@ -388,6 +391,12 @@ pub async fn update(
             .map_err(|_| ApiError::invalid("id_card", "invalid_id_card"))?;
         if let Some(card) = &card {
             check_id_card_matches(card, birth_date, gender)?;
+        } else if input.birth_date.is_some() || input.gender.is_some() {
+            // The stored card must keep agreeing with a changed birth date or gender.
+            let stored = stored_cipher.and_then(|c| key.decrypt(&c)).and_then(|n| idcard::parse_id_card(&n).ok());
+            if let Some(stored) = &stored {
+                check_id_card_matches(stored, birth_date, gender)?;
+            }
         }
         let keys = input.name.as_deref().map(names::pinyin_keys);
         let card_cols = card.as_ref().map(|c| id_card_columns(key, c));
@@ -470,6 +479,7 @@ pub async fn apply_move(
                 ("member.rejoin", HistoryEvent::Rejoined, unit, effective_on, reason, MemberStatus::Active, None)
             }
         };
+        check_effective_on(effective_on, &before)?;
         diesel::update(members::table.filter(members::id.eq(id)))
             .set((
                 members::unit_id.eq(to_unit),
@@ -486,6 +496,23 @@ pub async fn apply_move(
         Ok(after)
     })
     .await
+}
+
+/// A membership event is dated no later than today and no earlier than the member's joining
+/// (or, for a rejoin, leaving).
+fn check_effective_on(effective_on: NaiveDate, before: &MemberView) -> Result<(), ApiError> {
+    let mut issues = Vec::new();
+    if effective_on > rules::today_shanghai() {
+        issues.push(FieldIssue::new("effective_on", "date_in_future"));
+    }
+    let (earliest, other) = match before.left_on {
+        Some(left_on) if left_on > before.joined_on => (left_on, "left_on"),
+        _ => (before.joined_on, "joined_on"),
+    };
+    if effective_on < earliest {
+        issues.push(FieldIssue::new("effective_on", "date_order").with("other", other));
+    }
+    if issues.is_empty() { Ok(()) } else { Err(ApiError::Validation(issues)) }
 }
 
 pub async fn history(

@@ -244,6 +244,8 @@ pub async fn update(
         if input.parent_id.is_some() {
             diesel::sql_query("SELECT pg_advisory_xact_lock(7261001)").execute(conn).await?;
         }
+        // Lock the row so that two updates with the same If-Match cannot both pass the check.
+        units::table.filter(units::id.eq(id)).select(units::id).for_update().first::<i64>(conn).await?;
         let current = find_in_scope(conn, scope, id).await?;
         let before = get(conn, scope, id).await?;
         if_match.check(before.version)?;
