@@ -979,3 +979,40 @@ async fn unit_admin_gets_404_for_everything_outside_its_subtree() {
         "renamed, left, rejoined; the transfer to its own unit was 409"
     );
 }
+
+#[actix_web::test]
+async fn lists_export_as_csv_and_xlsx_with_the_same_filters_and_masking() {
+    let app = TestApp::spawn().await;
+    let org = common::fixtures::org(&app).await;
+    let admin = app.union_admin().await;
+    let res = app.get("/members?gender=female&format=csv").token(&admin.token).send().await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type").as_deref(), Some("text/csv; charset=utf-8"));
+    assert_eq!(res.header("content-disposition").as_deref(), Some("attachment; filename=\"members.csv\""));
+    let text = res.text();
+    assert!(text.starts_with('\u{feff}'), "BOM for Excel");
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "工号,姓名,性别,出生日期,所属工会,用工类型,入会日期,状态,手机号,劳模");
+    assert_eq!(lines.len(), 3, "header + the two women: {text}");
+    assert!(lines.iter().any(|l| l.starts_with("A002,李四,女,1990-11-03,")));
+    assert!(text.contains("139****5678"), "phones stay masked in exports");
+    assert!(!text.contains("13912345678"));
+    // Accept header works too, and the unit admin's export is confined to its subtree.
+    let unit_admin = app.unit_admin(org.b).await;
+    let res = app.get("/members").token(&unit_admin.token).header("accept", "text/csv").send().await;
+    let text = res.text();
+    assert!(text.contains("B001,赵六") && text.contains("B002,钱七"));
+    assert!(!text.contains("A001"), "no members outside the scope");
+    // XLSX.
+    let res = app.get(&format!("/units/{}/members?format=xlsx", org.a)).token(&admin.token).send().await;
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        res.header("content-type").as_deref(),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    assert_eq!(&res.body[..2], b"PK");
+    // A bad format is a validation error, and exports need the same permission as lists.
+    app.get("/members?format=pdf").token(&admin.token).send().await.assert_problem(422, "validation_failed");
+    let auditor = app.with_role(gonghui::auth::permissions::Role::Auditor).await;
+    app.get("/members?format=csv").token(&auditor.token).send().await.assert_problem(403, "forbidden");
+}

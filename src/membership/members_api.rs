@@ -1,6 +1,6 @@
 //! `/members`: search, records, transfers, leaving and rejoining.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use crate::app::AppState;
 use crate::audit::Actor;
@@ -9,6 +9,7 @@ use crate::auth::principal::Principal;
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
+use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams, parse_sort};
 use crate::membership::dto::{
@@ -23,6 +24,7 @@ async fn list(
     mut q: MemberQuery,
     page: PageParams,
     unit_id: Option<i64>,
+    format: Format,
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(principal, Permission::MembersRead)?;
     let sort = parse_sort(q.sort.as_deref(), SORTABLE)?;
@@ -31,15 +33,44 @@ async fn list(
     }
     let mut conn = state.pool.get().await?;
     let key = &state.config.encryption_key;
-    let (items, total) = members_store::list(&mut conn, &auth.scope, &q, &sort, &page, key).await?;
-    Ok(HttpResponse::Ok().json(page.wrap(items, total)))
+    if format == Format::Json {
+        let (items, total) = members_store::list(&mut conn, &auth.scope, &q, &sort, &page, key).await?;
+        return Ok(HttpResponse::Ok().json(page.wrap(items, total)));
+    }
+    let (items, _) = members_store::list_all(&mut conn, &auth.scope, &q, &sort, MAX_EXPORT_ROWS, key).await?;
+    export::respond(&member_table(&items), format, "members")
+}
+
+/// The export sheet of members (masked like every list).
+fn member_table(items: &[MemberView]) -> Table {
+    Table {
+        headers: vec!["工号", "姓名", "性别", "出生日期", "所属工会", "用工类型", "入会日期", "状态", "手机号", "劳模"],
+        rows: items
+            .iter()
+            .map(|m| {
+                vec![
+                    m.staff_no.clone(),
+                    m.name.clone(),
+                    m.gender.label().to_owned(),
+                    m.birth_date.to_string(),
+                    m.unit_name.clone(),
+                    m.employment_type.label().to_owned(),
+                    m.joined_on.to_string(),
+                    m.status.label().to_owned(),
+                    m.phone.clone().unwrap_or_default(),
+                    if m.is_model_worker { "是" } else { "" }.to_owned(),
+                ]
+            })
+            .collect(),
+    }
 }
 
 /// Members in the caller's scope. Phone and ID-card numbers are masked in lists.
 #[utoipa::path(
     tag = "members",
-    params(MemberQuery, PageParams),
-    responses((status = 200, body = Page<MemberView>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, description = "unit_id outside your scope", body = Problem), (status = 422, body = Problem)),
+    params(MemberQuery, PageParams, FormatParam),
+    responses((status = 200, description = "A page of members, or with `format=csv|xlsx` (or `Accept: text/csv`) a file of every matching member (up to 50,000)", body = Page<MemberView>,
+        content((Page<MemberView> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, description = "unit_id outside your scope", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/members")]
@@ -48,15 +79,18 @@ pub async fn list_members(
     principal: Principal,
     ValidQuery(q): ValidQuery<MemberQuery>,
     ValidQuery(page): ValidQuery<PageParams>,
+    ValidQuery(format): ValidQuery<FormatParam>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    list(&state, &principal, q, page, None).await
+    list(&state, &principal, q, page, None, export::requested(&req, format.format)).await
 }
 
 /// Members of a unit and every unit below it (same filters as `/members`).
 #[utoipa::path(
     tag = "members",
-    params(("id" = i64, Path), MemberQuery, PageParams),
-    responses((status = 200, body = Page<MemberView>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    params(("id" = i64, Path), MemberQuery, PageParams, FormatParam),
+    responses((status = 200, description = "A page of members, or a CSV/XLSX file of all of them", body = Page<MemberView>,
+        content((Page<MemberView> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/units/{id}/members")]
@@ -66,8 +100,10 @@ pub async fn list_unit_members(
     id: web::Path<i64>,
     ValidQuery(q): ValidQuery<MemberQuery>,
     ValidQuery(page): ValidQuery<PageParams>,
+    ValidQuery(format): ValidQuery<FormatParam>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    list(&state, &principal, q, page, Some(id.into_inner())).await
+    list(&state, &principal, q, page, Some(id.into_inner()), export::requested(&req, format.format)).await
 }
 
 /// One member. Phone numbers are shown to roles that need them, ID-card numbers only to union administrators.

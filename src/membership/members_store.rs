@@ -130,12 +130,38 @@ pub async fn get(
     Ok(to_view(row, reveal, key))
 }
 
+/// One page of members matching `filter` (masked), and the total.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     scope: &UnitScope,
     filter: &MemberQuery,
     sort: &[SortKey],
     page: &PageParams,
+    key: &SecretKey,
+) -> Result<(Vec<MemberView>, i64), ApiError> {
+    list_window(conn, scope, filter, sort, page.per_page(), page.offset(), key).await
+}
+
+/// Every member matching `filter` (masked), up to `max`, for exports; and the total.
+pub async fn list_all(
+    conn: &mut AsyncPgConnection,
+    scope: &UnitScope,
+    filter: &MemberQuery,
+    sort: &[SortKey],
+    max: i64,
+    key: &SecretKey,
+) -> Result<(Vec<MemberView>, i64), ApiError> {
+    list_window(conn, scope, filter, sort, max, 0, key).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn list_window(
+    conn: &mut AsyncPgConnection,
+    scope: &UnitScope,
+    filter: &MemberQuery,
+    sort: &[SortKey],
+    limit: i64,
+    offset: i64,
     key: &SecretKey,
 ) -> Result<(Vec<MemberView>, i64), ApiError> {
     let subtree = match filter.unit_id {
@@ -205,8 +231,7 @@ pub async fn list(
             _ => q.then_order_by(members::id.asc()),
         };
     }
-    let rows: Vec<MemberRow> =
-        q.limit(page.per_page()).offset(page.offset()).select(member_select!()).load(conn).await?;
+    let rows: Vec<MemberRow> = q.limit(limit).offset(offset).select(member_select!()).load(conn).await?;
     Ok((rows.into_iter().map(|r| to_view(r, Reveal::MASKED, key)).collect(), total))
 }
 
