@@ -299,6 +299,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         .execute(&mut conn)
         .await?;
 
+    // Thousands of rows just arrived: give the planner fresh statistics.
+    diesel::sql_query("ANALYZE").execute(&mut conn).await?;
     let total: i64 = members::table.count().get_result(&mut conn).await?;
     println!(
         "demo union ready: 1 school union, {} secondary unions, {total} members ({members_added} added), {honors_added} honors added",
