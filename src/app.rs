@@ -30,11 +30,14 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub routes: Arc<RouteTable>,
     pub spec: Arc<utoipa::openapi::OpenApi>,
+    /// Outgoing calls (WeChat, CAS).
+    pub http: reqwest::Client,
 }
 
 impl AppState {
     pub fn new(config: Config, pool: DbPool) -> anyhow::Result<Self> {
         let tokens = TokenService::from_config(&config)?;
+        let http = crate::outbound::client(&config)?;
         let spec = openapi();
         Ok(AppState {
             config: Arc::new(config),
@@ -43,6 +46,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             routes: Arc::new(RouteTable::from_openapi(&spec)),
             spec: Arc::new(spec),
+            http,
         })
     }
 }

@@ -24,18 +24,24 @@ use crate::schema::audit_log;
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user_id: Option<i64>,
+    pub client_id: Option<i64>,
     pub label: String,
     pub request_id: Option<String>,
 }
 
 impl Actor {
     pub fn new(principal: &Principal, ctx: &RequestContext) -> Self {
-        Actor { user_id: Some(principal.user_id), label: principal.label(), request_id: Some(ctx.request_id.clone()) }
+        Actor {
+            user_id: principal.user_id,
+            client_id: principal.client.as_ref().map(|c| c.id),
+            label: principal.label(),
+            request_id: Some(ctx.request_id.clone()),
+        }
     }
 
     /// A command-line or background actor (`seed-demo`, `create-admin`, jobs).
     pub fn system(label: &str) -> Self {
-        Actor { user_id: None, label: format!("system:{label}"), request_id: None }
+        Actor { user_id: None, client_id: None, label: format!("system:{label}"), request_id: None }
     }
 }
 
@@ -53,6 +59,7 @@ pub async fn record<B: Serialize, A: Serialize>(
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::actor_user_id.eq(actor.user_id),
+            audit_log::actor_client_id.eq(actor.client_id),
             audit_log::actor_label.eq(&actor.label),
             audit_log::action.eq(action),
             audit_log::entity.eq(entity),

@@ -21,8 +21,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the HTTP API (applies pending migrations first unless GONGHUI_RUN_MIGRATIONS=false).
+    /// Run the HTTP API (applies pending migrations first unless GONGHUI_RUN_MIGRATIONS=false;
+    /// runs a job worker too unless GONGHUI_RUN_WORKER=false).
     Serve,
+    /// Run only the job worker (webhook deliveries, WeChat messages, scheduled jobs).
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Load the demo union (24 secondary unions, 5,000+ members, honors, an administrator). Safe to re-run.
@@ -73,6 +76,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve => serve(config),
+        Command::Worker => runtime.block_on(worker(config)),
         Command::Migrate => runtime.block_on(migrate(&config)),
         Command::SeedDemo => runtime.block_on(crate::seed::run(&config)),
         Command::CreateAdmin { username, name, password } => {
@@ -127,6 +131,23 @@ async fn create_admin(config: &Config, username: &str, name: &str, given: Option
     Ok(())
 }
 
+/// Runs the job worker until SIGINT/SIGTERM; a job in hand is finished first.
+async fn worker(config: Config) -> anyhow::Result<()> {
+    let pool = db::build_pool(&config)?;
+    let http = crate::outbound::client(&config)?;
+    let worker = crate::jobs::worker(pool, std::sync::Arc::new(config), http);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.run(stopped));
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    let _ = stop.send(true);
+    running.await?;
+    Ok(())
+}
+
 /// Runs the server on actix's own runtime until SIGINT/SIGTERM, then drains connections.
 fn serve(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
@@ -140,6 +161,11 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let workers = config.workers;
         let public_url = config.public_url.clone();
         let state = web::Data::new(AppState::new(config, pool)?);
+        let (stop_worker, stopped) = tokio::sync::watch::channel(false);
+        if state.config.run_worker {
+            let worker = crate::jobs::worker(state.pool.clone(), state.config.clone(), state.http.clone());
+            actix_web::rt::spawn(worker.run(stopped));
+        }
         let server = HttpServer::new(move || app::build(state.clone()))
             .workers(workers)
             .shutdown_timeout(30)
@@ -147,6 +173,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
             .run();
         tracing::info!(%bind, docs = %format!("{public_url}/docs/"), startup_ms = started.elapsed().as_millis() as u64, "listening");
         server.await?;
+        let _ = stop_worker.send(true);
         tracing::info!("stopped");
         Ok(())
     })

@@ -35,6 +35,54 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log_filter: String,
     pub dev: bool,
+    pub client_token_ttl: Duration,
+    pub http_timeout: Duration,
+    pub run_worker: bool,
+    pub jobs_poll: Duration,
+    pub jobs_lease: Duration,
+    pub jobs_retry_base: Duration,
+    pub jobs_retry_cap: Duration,
+    pub webhooks: WebhookConfig,
+    pub wechat: Option<WechatConfig>,
+    pub cas: Option<CasConfig>,
+}
+
+/// Outgoing webhooks.
+#[derive(Clone, Debug)]
+pub struct WebhookConfig {
+    /// Delivery attempts before a delivery is given up.
+    pub max_attempts: i32,
+    /// Hosts (exact, or `.suffix`) receivers may live on; empty = any public host.
+    pub allowed_hosts: Vec<String>,
+    /// Allow loopback and private addresses (tests, on-premises receivers). Link-local and
+    /// cloud metadata addresses are refused regardless.
+    pub allow_private: bool,
+}
+
+/// The WeChat mini-program (登录、订阅消息).
+#[derive(Clone, Debug)]
+pub struct WechatConfig {
+    pub appid: String,
+    pub secret: String,
+    /// `https://api.weixin.qq.com`; tests point it at a local fake.
+    pub api_base: String,
+    /// Allow binding by staff number + name + ID-card last 6 (the weakest proof).
+    pub bind_by_identity: bool,
+    pub binding_ttl: Duration,
+    pub max_bind_failures: i64,
+    /// Subscribe-message template ids by event (`proposal_replied=…,claim_approved=…`).
+    pub templates: Vec<(String, String)>,
+}
+
+/// The university's CAS 3.0 server (统一身份认证).
+#[derive(Clone, Debug)]
+pub struct CasConfig {
+    /// e.g. `https://cas.example.edu.cn/cas`; `/p3/serviceValidate` is appended.
+    pub base_url: String,
+    /// Service URLs (exact, or prefix ending in `/`) that may log in through CAS.
+    pub service_allowlist: Vec<String>,
+    /// The CAS attribute holding the staff number; `user` means the CAS user id itself.
+    pub staff_no_attribute: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +141,59 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
 
     fn millis(&self, var: &str, default: u64, min: u64, max: u64) -> Result<Duration, ConfigError> {
         self.parse(var, default, min, max).map(Duration::from_millis)
+    }
+
+    fn list(&self, var: &str) -> Vec<String> {
+        self.get(var)
+            .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default()
+    }
+
+    fn url(&self, var: &str, default: &str) -> Result<String, ConfigError> {
+        let url = self.string(var, default);
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(invalid(var, format!("`{url}` is not an http(s) URL")));
+        }
+        Ok(url.trim_end_matches('/').to_owned())
+    }
+
+    fn wechat(&self) -> Result<Option<WechatConfig>, ConfigError> {
+        let (Some(appid), secret) = (self.get("GONGHUI_WECHAT_APPID"), self.secret("GONGHUI_WECHAT_SECRET")?) else {
+            return Ok(None);
+        };
+        let secret =
+            secret.ok_or_else(|| invalid("GONGHUI_WECHAT_SECRET", "is required when GONGHUI_WECHAT_APPID is set"))?;
+        let mut templates = Vec::new();
+        for pair in self.list("GONGHUI_WECHAT_TEMPLATES") {
+            let (event, id) = pair
+                .split_once('=')
+                .ok_or_else(|| invalid("GONGHUI_WECHAT_TEMPLATES", format!("`{pair}` is not event=template_id")))?;
+            templates.push((event.trim().to_owned(), id.trim().to_owned()));
+        }
+        Ok(Some(WechatConfig {
+            appid,
+            secret,
+            api_base: self.url("GONGHUI_WECHAT_API_BASE", "https://api.weixin.qq.com")?,
+            bind_by_identity: self.bool("GONGHUI_WECHAT_BIND_BY_IDENTITY", false)?,
+            binding_ttl: self.seconds("GONGHUI_WECHAT_BINDING_TTL_SECS", 600, 60, 3600)?,
+            max_bind_failures: self.parse("GONGHUI_WECHAT_MAX_BIND_FAILURES", 5, 1, 100)?,
+            templates,
+        }))
+    }
+
+    fn cas(&self) -> Result<Option<CasConfig>, ConfigError> {
+        if self.get("GONGHUI_CAS_BASE_URL").is_none() {
+            return Ok(None);
+        }
+        let service_allowlist = self.list("GONGHUI_CAS_SERVICE_ALLOWLIST");
+        if service_allowlist.is_empty() {
+            return Err(invalid("GONGHUI_CAS_SERVICE_ALLOWLIST", "is required when GONGHUI_CAS_BASE_URL is set"));
+        }
+        Ok(Some(CasConfig {
+            base_url: self.url("GONGHUI_CAS_BASE_URL", "")?,
+            service_allowlist,
+            staff_no_attribute: self.string("GONGHUI_CAS_STAFF_NO_ATTRIBUTE", "user"),
+        }))
     }
 
     /// A secret given inline (`VAR`) or as a file path (`VAR_FILE`).
@@ -191,6 +292,20 @@ impl Config {
             log_format,
             log_filter: v.string("GONGHUI_LOG", "info"),
             dev,
+            client_token_ttl: v.seconds("GONGHUI_CLIENT_TOKEN_TTL_SECS", 900, 30, 86_400)?,
+            http_timeout: v.millis("GONGHUI_HTTP_TIMEOUT_MS", 10_000, 100, 120_000)?,
+            run_worker: v.bool("GONGHUI_RUN_WORKER", true)?,
+            jobs_poll: v.millis("GONGHUI_JOBS_POLL_MS", 1000, 10, 60_000)?,
+            jobs_lease: v.seconds("GONGHUI_JOBS_LEASE_SECS", 300, 5, 3600)?,
+            jobs_retry_base: v.millis("GONGHUI_JOBS_RETRY_BASE_MS", 10_000, 1, 3_600_000)?,
+            jobs_retry_cap: v.seconds("GONGHUI_JOBS_RETRY_CAP_SECS", 3600, 1, 86_400)?,
+            webhooks: WebhookConfig {
+                max_attempts: v.parse("GONGHUI_WEBHOOK_MAX_ATTEMPTS", 8, 1, 100)?,
+                allowed_hosts: v.list("GONGHUI_WEBHOOK_ALLOWED_HOSTS"),
+                allow_private: v.bool("GONGHUI_WEBHOOK_ALLOW_PRIVATE", false)?,
+            },
+            wechat: v.wechat()?,
+            cas: v.cas()?,
         })
     }
 }

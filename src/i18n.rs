@@ -110,6 +110,8 @@ pub fn problem_text(code: &str, status: u16, lang: Lang) -> (String, String) {
         "concurrent_update" => ("并发冲突，请重试。", "Concurrent update; retry."),
         "duplicate" => ("记录已存在。", "The record already exists."),
         "cannot_change_own_account" => ("不能停用或删除自己的账号。", "You cannot disable or delete your own account."),
+        "invalid_client" => ("客户端凭据无效。", "Invalid client credentials."),
+        "client_revoked" => ("该客户端已被吊销。", "This API client is revoked."),
         "user_disabled" => ("账号已停用。", "The account is disabled."),
         _ => ("请求无法完成。", "The request cannot be completed."),
     };
@@ -183,6 +185,8 @@ pub fn field_message(code: &str, params: &[(String, String)], lang: Lang) -> Str
         "missing_column" => ("缺少列：{value}", "missing column: {value}"),
         "too_many_rows" => ("行数超过上限 {max}", "more than {max} rows"),
         "empty_file" => ("文件没有数据行", "the file has no data rows"),
+        "invalid_scope" => ("客户端未持有该权限范围：{value}", "is not a scope this client holds: {value}"),
+        "unsupported_grant_type" => ("仅支持 client_credentials", "only client_credentials is supported"),
         "weak_password" => {
             ("密码至少 12 位，且包含字母和数字", "must be at least 12 characters with letters and digits")
         }

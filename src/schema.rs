@@ -1,6 +1,23 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    api_clients (id) {
+        id -> Int8,
+        client_id -> Text,
+        name -> Text,
+        secret_hash -> Bytea,
+        scopes -> Array<Nullable<Text>>,
+        status -> Text,
+        last_used_at -> Nullable<Timestamptz>,
+        created_by -> Nullable<Int8>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Int8,
         at -> Timestamptz,
@@ -12,6 +29,7 @@ diesel::table! {
         before -> Nullable<Jsonb>,
         after -> Nullable<Jsonb>,
         request_id -> Nullable<Text>,
+        actor_client_id -> Nullable<Int8>,
     }
 }
 
@@ -52,6 +70,24 @@ diesel::table! {
         response_headers -> Nullable<Jsonb>,
         response_body -> Nullable<Bytea>,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> Int8,
+        kind -> Text,
+        payload -> Jsonb,
+        status -> Text,
+        run_at -> Timestamptz,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        locked_until -> Nullable<Timestamptz>,
+        locked_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        dedupe_key -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -154,6 +190,8 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(api_clients -> users (created_by));
+diesel::joinable!(audit_log -> api_clients (actor_client_id));
 diesel::joinable!(audit_log -> users (actor_user_id));
 diesel::joinable!(dues -> members (member_id));
 diesel::joinable!(dues -> users (created_by));
@@ -166,10 +204,12 @@ diesel::joinable!(role_grants -> units (unit_id));
 diesel::joinable!(users -> members (member_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_clients,
     audit_log,
     dues,
     honors,
     idempotency_keys,
+    jobs,
     login_failures,
     member_history,
     members,

@@ -64,6 +64,13 @@ const EXPECTED: &[(&str, Access)] = &[
     ("delete_honor", Needs(P::HonorsWrite)),
     ("list_dues", Needs(P::DuesRead)),
     ("create_dues", Needs(P::DuesWrite)),
+    // API clients
+    ("client_token", Public),
+    ("list_api_clients", Needs(P::ApiClientsManage)),
+    ("create_api_client", Needs(P::ApiClientsManage)),
+    ("get_api_client", Needs(P::ApiClientsManage)),
+    ("rotate_api_client_secret", Needs(P::ApiClientsManage)),
+    ("revoke_api_client", Needs(P::ApiClientsManage)),
 ];
 
 fn expected(op: &str) -> Option<Access> {
@@ -173,6 +180,7 @@ fn body(op: &Op, fx: &Fixtures, n: usize) -> Option<(&'static str, Vec<u8>)> {
         "create_user" => json!({"username": format!("matrix-{n}"), "display_name": "矩阵测试"}),
         "update_user" => json!({"display_name": "改名"}),
         "add_grant" => json!({"role": "aid_reviewer"}),
+        "create_api_client" => json!({"name": format!("matrix-{n}"), "scopes": ["reports:read"]}),
         "create_unit" => json!({"name": format!("矩阵小组{n}"), "kind": "group", "parent_id": org.a}),
         "update_unit" => json!({"sort_order": 3}),
         "create_member" => json!({

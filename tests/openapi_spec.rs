@@ -19,7 +19,13 @@ fn checked_in_spec_is_current() {
 fn every_business_operation_is_secured_and_documents_its_errors() {
     let spec = serde_json::to_value(gonghui::app::openapi()).unwrap();
     assert_eq!(spec["openapi"].as_str().unwrap().split('.').take(2).collect::<Vec<_>>(), ["3", "1"]);
-    let public = ["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/openapi.json"];
+    let public = [
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/token",
+        "/api/v1/openapi.json",
+    ];
     let mut checked = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
@@ -40,7 +46,7 @@ fn every_business_operation_is_secured_and_documents_its_errors() {
             if path.contains('{') {
                 assert!(responses.contains_key("404"), "{method} {path} documents 404");
             }
-            if method == "post" || method == "patch" {
+            if (method == "post" || method == "patch") && op.get("requestBody").is_some() {
                 assert!(responses.contains_key("422"), "{method} {path} documents 422");
             }
         }

@@ -121,17 +121,21 @@ pub async fn logout(
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let view = users_store::get(&mut conn, principal.user_id).await?;
+    let roles: Vec<GrantView> = match principal.user_id {
+        Some(id) => users_store::get(&mut conn, id).await?.grants,
+        None => Vec::new(),
+    };
     let member = match principal.member_id {
         Some(id) => crate::membership::member_profile(&mut conn, id).await?,
         None => None,
     };
-    let roles: Vec<GrantView> = view.grants;
     Ok(HttpResponse::Ok().json(Me {
         user_id: principal.user_id,
+        client_id: principal.client.map(|c| c.client_id),
         username: principal.username,
         display_name: principal.display_name,
         roles,
+        scopes: principal.scopes,
         member,
     }))
 }

@@ -156,10 +156,90 @@ pub struct UpdateUser {
 /// Who is calling: the principal, their roles, and their member profile when bound.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Me {
-    pub user_id: i64,
+    /// The account, for users.
+    pub user_id: Option<i64>,
+    /// The public client id, for API clients.
+    pub client_id: Option<String>,
+    /// Username, or the API client's name.
     pub username: String,
     pub display_name: String,
     pub roles: Vec<GrantView>,
+    /// An API client's scopes (empty for users).
+    pub scopes: Vec<crate::auth::permissions::ClientScope>,
     /// The caller's own member record (unmasked: it is theirs), when the account is bound to one.
     pub member: Option<crate::membership::dto::MemberProfile>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientStatus {
+    Active,
+    Revoked,
+}
+
+/// An API client (the integrated system, a dashboard). The secret is never shown again.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApiClientView {
+    pub id: i64,
+    /// Send as `client_id` to `/auth/token`.
+    #[schema(example = "ghc_3fJ9kQ2mXw7aLp0R")]
+    pub client_id: String,
+    #[schema(example = "学校一体化平台")]
+    pub name: String,
+    pub scopes: Vec<crate::auth::permissions::ClientScope>,
+    pub status: ClientStatus,
+    /// When the client last obtained a token.
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A client with its secret: the only time the secret is shown.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApiClientWithSecret {
+    #[serde(flatten)]
+    pub client: ApiClientView,
+    #[schema(example = "ghs_…")]
+    pub client_secret: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiClient {
+    #[validate(length(min = 1, max = 100))]
+    #[schema(example = "学校一体化平台", min_length = 1, max_length = 100)]
+    pub name: String,
+    #[validate(length(min = 1, max = 4))]
+    #[schema(min_items = 1, max_items = 4)]
+    pub scopes: Vec<crate::auth::permissions::ClientScope>,
+}
+
+/// OAuth2 client-credentials request (`application/x-www-form-urlencoded`).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct ClientTokenRequest {
+    /// Must be `client_credentials`.
+    #[validate(length(min = 1, max = 64))]
+    pub grant_type: String,
+    #[validate(length(min = 1, max = 128))]
+    pub client_id: String,
+    #[validate(length(min = 1, max = 256))]
+    pub client_secret: String,
+    /// Space-separated subset of the client's scopes; all of them when omitted.
+    #[validate(length(max = 200))]
+    pub scope: Option<String>,
+}
+
+/// OAuth2 token response.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ClientTokenResponse {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    #[schema(example = 900)]
+    pub expires_in: u64,
+    /// The granted scopes, space-separated.
+    #[schema(example = "reports:read")]
+    pub scope: String,
 }

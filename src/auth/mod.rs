@@ -3,6 +3,8 @@
 //! permission table, and administrative accounts (`/users`).
 
 pub mod api;
+pub mod clients_api;
+pub mod clients_store;
 pub mod dto;
 pub mod password;
 pub mod permissions;
@@ -28,5 +30,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(users_api::delete_user)
         .service(users_api::add_grant)
         .service(users_api::remove_grant)
-        .service(crate::audit::list_audit_log);
+        .service(crate::audit::list_audit_log)
+        .service(clients_api::client_token)
+        .service(clients_api::list_api_clients)
+        .service(clients_api::create_api_client)
+        .service(clients_api::get_api_client)
+        .service(clients_api::rotate_api_client_secret)
+        .service(clients_api::revoke_api_client);
 }

@@ -86,6 +86,60 @@ pub enum Permission {
     DuesWrite,
     UsersManage,
     AuditRead,
+    /// Create, rotate and revoke API clients.
+    ApiClientsManage,
+    /// Manage webhook subscriptions and see their deliveries.
+    WebhooksManage,
+    /// Bulk upsert of the HR roster (`PUT /integration/roster`).
+    RosterWrite,
+    /// Aggregated reports for dashboards.
+    ReportsRead,
+    /// Read proposals (the integrated system's proposal view).
+    ProposalsRead,
+    /// Unbind a member's WeChat account.
+    WechatBindingsManage,
+}
+
+/// Scopes an API client may hold (OAuth2 client credentials).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum ClientScope {
+    #[serde(rename = "roster:write")]
+    RosterWrite,
+    #[serde(rename = "reports:read")]
+    ReportsRead,
+    #[serde(rename = "proposals:read")]
+    ProposalsRead,
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
+}
+
+impl ClientScope {
+    pub const ALL: [ClientScope; 4] =
+        [ClientScope::RosterWrite, ClientScope::ReportsRead, ClientScope::ProposalsRead, ClientScope::WebhooksManage];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientScope::RosterWrite => "roster:write",
+            ClientScope::ReportsRead => "reports:read",
+            ClientScope::ProposalsRead => "proposals:read",
+            ClientScope::WebhooksManage => "webhooks:manage",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ClientScope> {
+        ClientScope::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// What each client scope allows. Clients act on every unit (the integrated system is the
+/// university's own); a scope grants nothing beyond its line here.
+pub fn scope_permissions(scope: ClientScope) -> &'static [Permission] {
+    match scope {
+        ClientScope::RosterWrite => &[Permission::RosterWrite],
+        ClientScope::ReportsRead => &[Permission::ReportsRead],
+        ClientScope::ProposalsRead => &[Permission::ProposalsRead],
+        ClientScope::WebhooksManage => &[Permission::WebhooksManage],
+    }
 }
 
 use Permission as P;
@@ -118,11 +172,20 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             P::HonorsWrite,
             P::DuesRead,
             P::DuesWrite,
+            P::ReportsRead,
+            P::WechatBindingsManage,
         ],
         Role::FinanceOfficer => &[P::UnitsRead, P::DuesRead, P::DuesWrite],
         Role::Auditor => &[P::UnitsRead, P::DuesRead, P::AuditRead],
         Role::ProposalCommittee | Role::Handler | Role::Judge | Role::AidReviewer => &[P::UnitsRead],
-        Role::SystemAdmin => &[P::UnitsRead, P::UsersManage, P::AuditRead],
+        Role::SystemAdmin => &[
+            P::UnitsRead,
+            P::UsersManage,
+            P::AuditRead,
+            P::ApiClientsManage,
+            P::WebhooksManage,
+            P::WechatBindingsManage,
+        ],
     }
 }
 
@@ -158,13 +221,12 @@ impl UnitScope {
 pub struct Authorized {
     pub permission: Permission,
     pub scope: UnitScope,
-    pub user_id: i64,
 }
 
 /// The one authorization check.
 pub fn authorize(principal: &Principal, permission: Permission) -> Result<Authorized, ApiError> {
     let mut subtrees = Vec::new();
-    let mut global = false;
+    let mut global = principal.scopes.iter().any(|s| scope_permissions(*s).contains(&permission));
     for grant in &principal.grants {
         if !role_permissions(grant.role).contains(&permission) {
             continue;
@@ -181,7 +243,7 @@ pub fn authorize(principal: &Principal, permission: Permission) -> Result<Author
     } else {
         UnitScope::Subtrees(subtrees)
     };
-    Ok(Authorized { permission, scope, user_id: principal.user_id })
+    Ok(Authorized { permission, scope })
 }
 
 /// Whether the principal holds the permission anywhere (no error), e.g. to decide masking.
@@ -195,7 +257,15 @@ mod tests {
     use crate::auth::principal::Grant;
 
     fn principal(grants: Vec<Grant>) -> Principal {
-        Principal { user_id: 1, username: "u".into(), display_name: "U".into(), member_id: None, grants }
+        Principal {
+            user_id: Some(1),
+            client: None,
+            username: "u".into(),
+            display_name: "U".into(),
+            member_id: None,
+            grants,
+            scopes: Vec::new(),
+        }
     }
 
     fn grant(role: Role, unit_path: Option<&str>) -> Grant {
@@ -225,6 +295,18 @@ mod tests {
     fn a_global_grant_wins_over_a_scoped_one() {
         let p = principal(vec![grant(Role::UnitAdmin, Some("/1/5/")), grant(Role::UnionAdmin, None)]);
         assert_eq!(authorize(&p, P::MembersRead).unwrap().scope, UnitScope::All);
+    }
+
+    #[test]
+    fn client_scopes_grant_exactly_their_permissions() {
+        let mut p = principal(vec![]);
+        p.scopes = vec![ClientScope::ReportsRead];
+        assert_eq!(authorize(&p, P::ReportsRead).unwrap().scope, UnitScope::All);
+        assert!(matches!(authorize(&p, P::MembersRead), Err(ApiError::Forbidden)));
+        assert!(matches!(authorize(&p, P::RosterWrite), Err(ApiError::Forbidden)));
+        for s in ClientScope::ALL {
+            assert_eq!(ClientScope::parse(s.as_str()), Some(s));
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The authenticated caller, extracted from `Authorization: Bearer <jwt>`.
 //!
-//! The token proves who the caller is; the user's status and role grants are read from
-//! the database on every request, so disabling a user or revoking a role takes effect at once.
+//! The token proves who the caller is; the user's status and role grants (or the API
+//! client's status and scopes) are read from the database on every request, so disabling a
+//! user, revoking a role or revoking a client takes effect at once.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,7 +12,7 @@ use diesel::{ExpressionMethods, JoinOnDsl, NullableExpressionMethods, QueryDsl};
 use diesel_async::RunQueryDsl;
 
 use crate::app::AppState;
-use crate::auth::permissions::Role;
+use crate::auth::permissions::{ClientScope, Role};
 use crate::error::ApiError;
 use crate::schema::{role_grants, units, users};
 
@@ -23,13 +24,26 @@ pub struct Grant {
     pub unit_path: Option<String>,
 }
 
+/// An API client acting through a client-credentials token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRef {
+    pub id: i64,
+    pub client_id: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user_id: i64,
+    /// The administrative or member account; `None` for API clients.
+    pub user_id: Option<i64>,
+    /// The API client; `None` for users.
+    pub client: Option<ClientRef>,
+    /// Username, or the client's name.
     pub username: String,
     pub display_name: String,
     pub member_id: Option<i64>,
     pub grants: Vec<Grant>,
+    /// Scopes of an API client's token (users have none).
+    pub scopes: Vec<ClientScope>,
 }
 
 impl Principal {
@@ -39,7 +53,11 @@ impl Principal {
 
     /// How the audit log names this actor.
     pub fn label(&self) -> String {
-        format!("user:{}:{}", self.user_id, self.username)
+        match (&self.client, self.user_id) {
+            (Some(c), _) => format!("client:{}:{}", c.id, c.client_id),
+            (None, Some(id)) => format!("user:{id}:{}", self.username),
+            (None, None) => "anonymous".to_owned(),
+        }
     }
 }
 
@@ -82,7 +100,15 @@ pub async fn load_principal(state: &AppState, user_id: i64) -> Result<Option<Pri
     if member_id.is_some() && !grants.iter().any(|g| g.role == Role::Member) {
         grants.push(Grant { role: Role::Member, unit_id: None, unit_path: None });
     }
-    Ok(Some(Principal { user_id, username, display_name, member_id, grants }))
+    Ok(Some(Principal {
+        user_id: Some(user_id),
+        client: None,
+        username,
+        display_name,
+        member_id,
+        grants,
+        scopes: Vec::new(),
+    }))
 }
 
 async fn authenticate(req: HttpRequest) -> Result<Principal, ApiError> {
@@ -94,10 +120,19 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, ApiError> {
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?
         .clone();
     let token = bearer_token(&req)?.ok_or(ApiError::Unauthenticated("missing_token"))?;
-    let claims = state.tokens.verify_access(token).map_err(|_| ApiError::Unauthenticated("invalid_token"))?;
-    let user_id = claims.user_id().ok_or(ApiError::Unauthenticated("invalid_token"))?;
-    let principal = load_principal(&state, user_id).await?.ok_or(ApiError::Unauthenticated("invalid_token"))?;
-    tracing::Span::current().record("user_id", user_id);
+    let principal = match state.tokens.verify_access(token) {
+        Ok(claims) => {
+            let user_id = claims.user_id().ok_or(ApiError::Unauthenticated("invalid_token"))?;
+            tracing::Span::current().record("user_id", user_id);
+            load_principal(&state, user_id).await?
+        }
+        // Not a user's access token: perhaps an API client's (its own audience).
+        Err(_) => {
+            let claims = state.tokens.verify_client(token).map_err(|_| ApiError::Unauthenticated("invalid_token"))?;
+            crate::auth::clients_store::load_principal(&state, &claims).await?
+        }
+    };
+    let principal = principal.ok_or(ApiError::Unauthenticated("invalid_token"))?;
     req.extensions_mut().insert(principal.clone());
     Ok(principal)
 }

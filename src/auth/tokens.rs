@@ -55,6 +55,26 @@ pub struct Jwks {
     pub keys: Vec<Jwk>,
 }
 
+/// Claims of an API client's token (client credentials). `sub` is `client:<id>`; `scope`
+/// is space-separated (RFC 8693 style).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ClientClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub iat: u64,
+    pub nbf: u64,
+    pub exp: u64,
+    pub jti: String,
+    pub scope: String,
+}
+
+impl ClientClaims {
+    pub fn client_id(&self) -> Option<i64> {
+        self.sub.strip_prefix("client:")?.parse().ok()
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TokenError {
     #[error("token is malformed or its signature, algorithm, key, audience or times are wrong")]
@@ -147,6 +167,30 @@ impl TokenService {
         self.verify(token, &self.audience)
     }
 
+    /// The audience of API-client tokens: distinct, so a client token never passes as a user's.
+    pub fn client_audience(&self) -> String {
+        format!("{}:clients", self.audience)
+    }
+
+    pub fn issue_client(&self, client_id: i64, scope: &str, ttl: Duration) -> anyhow::Result<(String, ClientClaims)> {
+        let now = now_secs();
+        let claims = ClientClaims {
+            iss: self.issuer.clone(),
+            aud: self.client_audience(),
+            sub: format!("client:{client_id}"),
+            iat: now,
+            nbf: now,
+            exp: now + ttl.as_secs(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            scope: scope.to_owned(),
+        };
+        Ok((self.sign(&claims)?, claims))
+    }
+
+    pub fn verify_client(&self, token: &str) -> Result<ClientClaims, TokenError> {
+        self.verify(token, &self.client_audience())
+    }
+
     /// Verifies signature (EdDSA only, our `kid` only), `exp`, `nbf`, `iss` and `aud`.
     pub fn verify<T: for<'de> Deserialize<'de>>(&self, token: &str, audience: &str) -> Result<T, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
@@ -215,6 +259,17 @@ mod tests {
         c2.sub = "user:999".into();
         let forged = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c2).unwrap()), parts[2]);
         assert_eq!(s.verify_access(&forged), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn client_and_user_tokens_do_not_cross() {
+        let s = service();
+        let (client, claims) = s.issue_client(3, "reports:read", Duration::from_secs(60)).unwrap();
+        assert_eq!(s.verify_client(&client).unwrap(), claims);
+        assert_eq!(claims.client_id(), Some(3));
+        assert!(s.verify_access(&client).is_err());
+        let (user, _) = s.issue_access(3).unwrap();
+        assert!(s.verify_client(&user).is_err());
     }
 
     #[test]
