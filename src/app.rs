@@ -58,7 +58,10 @@ fn configure_routes(cfg: &mut ServiceConfig) {
         scope::scope("/api/v1")
             .service(openapi_json)
             .configure(crate::auth::routes)
-            .configure(crate::membership::routes),
+            .configure(crate::integrations::wechat::routes)
+            .configure(crate::integration::routes)
+            .configure(crate::membership::routes)
+            .configure(crate::webhooks::routes),
     );
 }
 

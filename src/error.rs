@@ -92,6 +92,9 @@ pub enum ApiError {
     Unauthenticated(&'static str),
     #[error("forbidden")]
     Forbidden,
+    /// 403 with its own code (an identity known elsewhere but not here, a disabled account).
+    #[error("refused: {0}")]
+    Refused(&'static str),
     #[error("not found")]
     NotFound,
     #[error("no such route")]
@@ -114,6 +117,9 @@ pub enum ApiError {
     TooManyRequests(u64),
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// 503 because another system (CAS, WeChat) failed or did not answer; the cause is logged, not sent.
+    #[error("upstream unavailable: {0}: {1}")]
+    Upstream(&'static str, String),
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -128,7 +134,7 @@ impl ApiError {
         match self {
             BadRequest(..) => StatusCode::BAD_REQUEST,
             Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Forbidden => StatusCode::FORBIDDEN,
+            Forbidden | Refused(_) => StatusCode::FORBIDDEN,
             NotFound | RouteNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Conflict(_) => StatusCode::CONFLICT,
@@ -137,7 +143,7 @@ impl ApiError {
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Validation(_) | Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Unavailable(_) | Upstream(..) => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -146,7 +152,10 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         use ApiError::*;
         match self {
-            BadRequest(code, _) | Conflict(code) | Unprocessable(code, _) | Unauthenticated(code) => code,
+            BadRequest(code, _) | Conflict(code) | Unprocessable(code, _) | Unauthenticated(code) | Refused(code) => {
+                code
+            }
+            Upstream(code, _) => code,
             Forbidden => "forbidden",
             NotFound => "not_found",
             RouteNotFound => "route_not_found",
@@ -192,7 +201,7 @@ impl ApiError {
             ApiError::TooManyRequests(secs) => {
                 res.insert_header((header::RETRY_AFTER, secs.to_string()));
             }
-            ApiError::Unavailable(_) => {
+            ApiError::Unavailable(_) | ApiError::Upstream(..) => {
                 res.insert_header((header::RETRY_AFTER, "1"));
             }
             ApiError::MethodNotAllowed(allow) => {
@@ -268,6 +277,8 @@ fn unique_code(constraint: Option<&str>) -> &'static str {
         "units_single_root" => "root_unit_exists",
         "honors_unique" => "honor_exists",
         "dues_one_per_month" => "dues_already_recorded",
+        "wechat_bindings_openid_key" => "wechat_already_bound",
+        "wechat_bindings_member_key" => "member_already_bound",
         _ => "duplicate",
     }
 }
@@ -294,6 +305,8 @@ mod tests {
             ApiError::Validation(vec![FieldIssue::new("name", "required")]),
             ApiError::TooManyRequests(3),
             ApiError::Unavailable(String::new()),
+            ApiError::Refused("cas_user_unknown"),
+            ApiError::Upstream("cas_unavailable", String::new()),
             ApiError::Internal(anyhow::anyhow!("boom")),
         ];
         for e in errors {

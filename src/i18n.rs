@@ -113,6 +113,44 @@ pub fn problem_text(code: &str, status: u16, lang: Lang) -> (String, String) {
         "invalid_client" => ("客户端凭据无效。", "Invalid client credentials."),
         "client_revoked" => ("该客户端已被吊销。", "This API client is revoked."),
         "user_disabled" => ("账号已停用。", "The account is disabled."),
+        "wechat_not_configured" => ("未配置微信小程序。", "The WeChat mini-program is not configured."),
+        "wechat_code_invalid" => {
+            ("微信登录凭证（code）无效，请重新登录。", "The WeChat code is invalid; log in again.")
+        }
+        "wechat_code_used" => {
+            ("微信登录凭证（code）已被使用，请重新获取。", "The WeChat code was already used; get a new one.")
+        }
+        "wechat_busy" => ("微信服务繁忙，请稍后重试。", "WeChat is busy; retry shortly."),
+        "wechat_unavailable" => ("微信服务暂时不可用，请稍后重试。", "WeChat is unavailable; retry shortly."),
+        "wechat_user_blocked" => ("该微信用户已被微信限制登录。", "This WeChat user is blocked by WeChat."),
+        "binding_ticket_invalid" => {
+            ("绑定凭证无效或已过期，请重新登录小程序。", "The binding ticket is invalid or expired; log in again.")
+        }
+        "binding_ticket_used" => ("绑定凭证已使用过。", "The binding ticket was already used."),
+        "binding_proof_failed" => ("身份核验未通过，无法绑定。", "Identity check failed; cannot bind."),
+        "bind_by_identity_disabled" => {
+            ("未开放工号+姓名+身份证后六位绑定。", "Binding by staff number, name and ID card is not enabled.")
+        }
+        "wechat_already_bound" => ("该微信已绑定其他会员。", "This WeChat account is already bound to a member."),
+        "member_already_bound" => ("该会员已绑定其他微信。", "This member is already bound to another WeChat account."),
+        "account_disabled" => ("该会员的账号已停用或删除。", "The member's account is disabled or deleted."),
+        "invalid_cas_ticket" => (
+            "统一身份认证票据无效、已使用、已过期，或不属于此服务。",
+            "The CAS ticket is invalid, used, expired, or issued for another service.",
+        ),
+        "cas_unavailable" => (
+            "统一身份认证服务暂时不可用，请稍后重试。",
+            "The university's identity server (CAS) is unavailable; retry shortly.",
+        ),
+        "cas_not_configured" => ("未配置统一身份认证（CAS）。", "CAS single sign-on is not configured."),
+        "cas_user_unknown" => {
+            ("统一身份认证账号未对应到任何会员。", "The CAS account does not match any member of the union.")
+        }
+        "delivery_in_progress" => (
+            "该投递仍在进行中，完成后才能重新投递。",
+            "The delivery is still pending; redeliver it once it has finished.",
+        ),
+        "webhook_inactive" => ("该 Webhook 订阅已停用。", "This webhook subscription is inactive."),
         _ => ("请求无法完成。", "The request cannot be completed."),
     };
     (lang.pick(status_title_zh(status), status_title_en(status)), lang.pick(zh, en))
@@ -185,12 +223,30 @@ pub fn field_message(code: &str, params: &[(String, String)], lang: Lang) -> Str
         "missing_column" => ("缺少列：{value}", "missing column: {value}"),
         "too_many_rows" => ("行数超过上限 {max}", "more than {max} rows"),
         "empty_file" => ("文件没有数据行", "the file has no data rows"),
+        "requires" => ("需要同时设置 {other}=true", "requires {other}=true"),
         "invalid_scope" => ("客户端未持有该权限范围：{value}", "is not a scope this client holds: {value}"),
         "unsupported_grant_type" => ("仅支持 client_credentials", "only client_credentials is supported"),
+        "exactly_one_proof" => (
+            "请只提供一种身份证明：CAS、手机号或工号+姓名+身份证后六位",
+            "give exactly one proof: cas, phone_code, or staff_no + name + id_card_last6",
+        ),
         "weak_password" => {
             ("密码至少 12 位，且包含字母和数字", "must be at least 12 characters with letters and digits")
         }
         "invalid_unit_for_role" => ("该角色{rule}", "this role {rule_en}"),
+        "service_not_allowed" => {
+            ("该服务地址不在统一身份认证允许列表中", "is not a service allowed to log in through CAS")
+        }
+        "invalid_ticket" => ("票据格式应为 ST-…", "must be a CAS service ticket (ST-…)"),
+        "invalid_url" => ("不是有效的 URL", "is not a valid URL"),
+        "url_scheme" => ("仅支持 http 或 https 地址", "must be an http or https URL"),
+        "url_userinfo" => ("地址中不能包含用户名或密码", "must not contain a user name or password"),
+        "url_host_not_allowed" => ("该主机不在 Webhook 允许列表中", "is not on the webhook host allow-list"),
+        "url_forbidden_address" => (
+            "地址指向内网、本机、链路本地或云元数据地址",
+            "points to a private, loopback, link-local or metadata address",
+        ),
+        "url_unresolvable" => ("主机名无法解析", "has a host name that does not resolve"),
         _ => ("取值无效", "is invalid"),
     };
     let mut text = lang.pick(zh, en);

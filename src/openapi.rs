@@ -26,6 +26,9 @@ Money is integer fen (`*_fen`). POSTs accept `Idempotency-Key`; versioned resour
         (name = "members", description = "Union members, transfers, leaving and rejoining, imports"),
         (name = "honors", description = "Honors awarded to members"),
         (name = "dues", description = "Monthly member dues"),
+        (name = "wechat", description = "WeChat mini-program login and binding; administrators' view and removal of bindings"),
+        (name = "webhooks", description = "Signed event deliveries to the integrated system (system_admin, scope webhooks:manage)"),
+        (name = "integration", description = "The HR roster sync for the integrated information system (API clients, scope roster:write)"),
     )
 )]
 pub struct ApiDoc;

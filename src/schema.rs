@@ -190,6 +190,107 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Int8,
+        delivery_id -> Int8,
+        attempt -> Int4,
+        status_code -> Nullable<Int4>,
+        duration_ms -> Int4,
+        error -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Int8,
+        webhook_id -> Int8,
+        event_id -> Int8,
+        status -> Text,
+        attempts -> Int4,
+        redeliveries -> Int4,
+        last_status_code -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Int8,
+        event_type -> Text,
+        data -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Int8,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Array<Nullable<Text>>,
+        secret_cipher -> Bytea,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        created_by -> Nullable<Int8>,
+        created_by_client -> Nullable<Int8>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    wechat_access_tokens (appid) {
+        appid -> Text,
+        token_cipher -> Nullable<Bytea>,
+        expires_at -> Nullable<Timestamptz>,
+        refreshed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    wechat_binding_tickets (jti) {
+        jti -> Uuid,
+        expires_at -> Timestamptz,
+        used_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    wechat_bindings (id) {
+        id -> Int8,
+        openid -> Text,
+        unionid -> Nullable<Text>,
+        member_id -> Int8,
+        method -> Text,
+        bound_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    wechat_messages (id) {
+        id -> Int8,
+        member_id -> Int8,
+        event -> Text,
+        template_id -> Text,
+        page -> Nullable<Text>,
+        data -> Jsonb,
+        dedupe_key -> Text,
+        status -> Text,
+        attempts -> Int4,
+        errcode -> Nullable<Int4>,
+        errmsg -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(api_clients -> users (created_by));
 diesel::joinable!(audit_log -> api_clients (actor_client_id));
 diesel::joinable!(audit_log -> users (actor_user_id));
@@ -202,6 +303,13 @@ diesel::joinable!(members -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(role_grants -> units (unit_id));
 diesel::joinable!(users -> members (member_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhooks -> api_clients (created_by_client));
+diesel::joinable!(webhooks -> users (created_by));
+diesel::joinable!(wechat_bindings -> members (member_id));
+diesel::joinable!(wechat_messages -> members (member_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_clients,
@@ -217,4 +325,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     role_grants,
     units,
     users,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_events,
+    webhooks,
+    wechat_access_tokens,
+    wechat_binding_tickets,
+    wechat_bindings,
+    wechat_messages,
 );

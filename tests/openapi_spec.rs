@@ -23,6 +23,9 @@ fn every_business_operation_is_secured_and_documents_its_errors() {
         "/api/v1/auth/login",
         "/api/v1/auth/refresh",
         "/api/v1/auth/logout",
+        "/api/v1/auth/cas/login",
+        "/api/v1/auth/wechat/login",
+        "/api/v1/auth/wechat/bind",
         "/api/v1/auth/token",
         "/api/v1/openapi.json",
     ];

@@ -155,7 +155,9 @@ pub async fn client_token(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.starts_with("application/x-www-form-urlencoded") {
+    // Media types are case-insensitive (RFC 9110 §8.3.1): `Application/X-WWW-Form-Urlencoded` is a form too.
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if essence != "application/x-www-form-urlencoded" {
         return Err(ApiError::UnsupportedMediaType);
     }
     let bytes = read_body(&req, &mut payload.into_inner(), state.config.body_limit_bytes).await?;

@@ -3,9 +3,11 @@
 //! permission table, and administrative accounts (`/users`).
 
 pub mod api;
+pub mod cas_api;
 pub mod clients_api;
 pub mod clients_store;
 pub mod dto;
+pub mod member_accounts;
 pub mod password;
 pub mod permissions;
 pub mod principal;
@@ -23,6 +25,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(api::refresh)
         .service(api::logout)
         .service(api::me)
+        .service(cas_api::cas_login)
         .service(users_api::list_users)
         .service(users_api::create_user)
         .service(users_api::get_user)

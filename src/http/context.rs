@@ -138,6 +138,8 @@ fn clone_api_error(e: &ApiError) -> ApiError {
         Unprocessable(c, i) => Unprocessable(c, i.clone()),
         TooManyRequests(s) => TooManyRequests(*s),
         Unavailable(m) => Unavailable(m.clone()),
+        Refused(c) => Refused(c),
+        Upstream(c, m) => Upstream(c, m.clone()),
         Internal(err) => Internal(anyhow::anyhow!("{err:#}")),
     }
 }

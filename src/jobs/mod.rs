@@ -19,7 +19,11 @@ pub use worker::{JobContext, JobError, Registry, Worker};
 
 /// Every job kind the service knows, with its handler.
 pub fn registry() -> Registry {
-    Registry::default()
+    let mut r = Registry::default();
+    crate::webhooks::deliver::register(&mut r);
+    crate::integrations::wechat::messages::register(&mut r);
+    crate::membership::birthdays::register(&mut r);
+    r
 }
 
 /// A worker named after the host and process, on `pool`.

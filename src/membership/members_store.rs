@@ -385,6 +385,7 @@ pub async fn create(
         let id = insert(conn, &new, key, actor).await?;
         let view = get(conn, &UnitScope::All, id, Reveal::MASKED, key).await?;
         audit::record(conn, actor, "member.create", "member", id, audit::NONE, Some(&view)).await?;
+        crate::webhooks::emit_member(conn, "member.create", None, &view).await?;
         Ok(view)
     })
     .await
@@ -445,6 +446,7 @@ pub async fn update(
             .await?;
         let after = get(conn, scope, id, Reveal::MASKED, key).await?;
         audit::record(conn, actor, "member.update", "member", id, Some(&before), Some(&after)).await?;
+        crate::webhooks::emit_member(conn, "member.update", Some(&before), &after).await?;
         Ok(after)
     })
     .await
@@ -518,6 +520,7 @@ pub async fn apply_move(
         write_history(conn, id, event, Some(before.unit_id), Some(to_unit), effective_on, reason, actor).await?;
         let after = get(conn, &UnitScope::All, id, Reveal::MASKED, key).await?;
         audit::record(conn, actor, action, "member", id, Some(&before), Some(&after)).await?;
+        crate::webhooks::emit_member(conn, action, Some(&before), &after).await?;
         Ok(after)
     })
     .await

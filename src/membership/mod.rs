@@ -6,6 +6,7 @@
 //! outside is "not found"; lists mask phone and ID-card numbers; ID-card numbers are stored
 //! encrypted with keyed hashes for lookup.
 
+pub mod birthdays;
 pub mod dto;
 pub mod honors_dues_api;
 pub mod honors_dues_store;

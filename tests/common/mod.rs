@@ -41,12 +41,19 @@ pub fn url_for(db: &str) -> String {
     format!("{prefix}/{db}{query}")
 }
 
-/// A digest of the migrations: a new migration set gets a new template.
+/// A digest of the migrations: a new migration set gets a new template. It covers the files
+/// on disk and the migrations embedded in this test binary, so a binary built before a
+/// migration was added never shares a template with one built after.
 fn template_name() -> String {
+    use diesel::migration::MigrationSource;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
     let mut entries: Vec<_> = walk(&dir);
     entries.sort();
     let mut all = Vec::new();
+    let embedded = MigrationSource::<diesel::pg::Pg>::migrations(&gonghui::db::MIGRATIONS).unwrap_or_default();
+    for m in embedded {
+        all.extend(m.name().to_string().as_bytes());
+    }
     for path in entries {
         all.extend(path.to_string_lossy().as_bytes());
         all.extend(std::fs::read(&path).unwrap_or_default());

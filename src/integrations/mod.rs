@@ -1,0 +1,4 @@
+//! Clients of the systems gonghui integrates with.
+
+pub mod cas;
+pub mod wechat;
