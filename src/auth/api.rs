@@ -20,9 +20,20 @@ async fn token_pair(state: &AppState, user_id: i64, refresh_token: String) -> Re
     })
 }
 
+/// Starts a session for an account: a new refresh-token family and an access token.
+/// Every login (password, CAS, WeChat) ends here.
+pub async fn new_session(
+    state: &AppState,
+    conn: &mut diesel_async::AsyncPgConnection,
+    user_id: i64,
+) -> Result<TokenPair, ApiError> {
+    let refresh_token = sessions::issue(conn, user_id, None, state.config.refresh_token_ttl).await?;
+    token_pair(state, user_id, refresh_token).await
+}
+
 /// The client address used for throttling: the TCP peer. Forwarded headers are not
 /// trusted (any client can set them); behind a proxy, throttling by username still holds.
-fn client_ip(req: &HttpRequest) -> String {
+pub fn client_ip(req: &HttpRequest) -> String {
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
@@ -65,9 +76,8 @@ pub async fn login(
     };
     throttle::release(&mut conn, &reserved).await?;
     throttle::clear(&mut conn, &user_key).await?;
-    let refresh_token = sessions::issue(&mut conn, user_id, None, state.config.refresh_token_ttl).await?;
     tracing::info!(user_id, "login");
-    Ok(HttpResponse::Ok().json(token_pair(&state, user_id, refresh_token).await?))
+    Ok(HttpResponse::Ok().json(new_session(&state, &mut conn, user_id).await?))
 }
 
 /// Exchanges a refresh token for a new pair. Each refresh token works once; presenting a

@@ -15,8 +15,9 @@ use validator::Validate;
 
 use crate::app::AppState;
 use crate::audit::Actor;
+use crate::auth::api::client_ip;
 use crate::auth::dto::TokenPair;
-use crate::auth::{member_accounts, sessions, throttle};
+use crate::auth::{member_accounts, throttle};
 use crate::config::CasConfig;
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
@@ -40,11 +41,6 @@ pub struct CasLoginRequest {
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
-
-/// The TCP peer (forwarded headers are not trusted; see `auth::api`).
-fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
-}
 
 /// Logs a staff member in with a CAS service ticket (CAS 3.0 `serviceValidate`, JSON or XML).
 #[utoipa::path(
@@ -102,15 +98,8 @@ async fn sign_in(
     };
     let actor = Actor { request_id: Some(ctx.request_id.clone()), ..Actor::system("cas-login") };
     let user_id = member_accounts::user_for_member(&mut conn, member_id, &actor).await?;
-    let refresh_token = sessions::issue(&mut conn, user_id, None, state.config.refresh_token_ttl).await?;
-    let (access_token, _) = state.tokens.issue_access(user_id)?;
     tracing::info!(user_id, member_id, "cas login");
-    Ok(TokenPair {
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in: state.tokens.access_ttl().as_secs(),
-        refresh_token,
-    })
+    crate::auth::api::new_session(state, &mut conn, user_id).await
 }
 
 /// The member with this staff number: exact match, else the only one equal ignoring case

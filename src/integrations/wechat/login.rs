@@ -9,7 +9,6 @@ use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::dto::TokenPair;
 use crate::auth::member_accounts::user_for_member;
-use crate::auth::sessions;
 use crate::auth::tokens::now_secs;
 use crate::config::Config;
 use crate::error::{ApiError, Problem};
@@ -72,14 +71,7 @@ pub async fn member_tokens(
     actor: &Actor,
 ) -> Result<TokenPair, ApiError> {
     let user_id = user_for_member(conn, member_id, actor).await?;
-    let refresh_token = sessions::issue(conn, user_id, None, state.config.refresh_token_ttl).await?;
-    let (access_token, _) = state.tokens.issue_access(user_id)?;
-    Ok(TokenPair {
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in: state.tokens.access_ttl().as_secs(),
-        refresh_token,
-    })
+    crate::auth::api::new_session(state, conn, user_id).await
 }
 
 /// Mini-program sign-in with a `wx.login()` code.
