@@ -59,7 +59,7 @@ fn configure_routes(cfg: &mut ServiceConfig) {
             .service(openapi_json)
             .configure(crate::auth::routes)
             .configure(crate::integrations::wechat::routes)
-            .configure(crate::integration::routes)
+            .configure(crate::integrations::routes)
             .configure(crate::membership::routes)
             .configure(crate::webhooks::routes),
     );

@@ -8,7 +8,6 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod i18n;
-pub mod integration;
 pub mod integrations;
 pub mod jobs;
 pub mod membership;

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use crate::audit::Actor;
 use crate::crypto::SecretKey;
 use crate::error::{ApiError, FieldIssue};
-use crate::integration::roster::{self, BATCH_SIZE, Change, Incoming, Movement, Outcome, Stored, UnitIndex};
+use crate::integrations::roster::{self, BATCH_SIZE, Change, Incoming, Movement, Outcome, Stored, UnitIndex};
 use crate::membership::idcard;
 use crate::membership::import_parse::ImportRow;
 use crate::membership::members_store::id_card_columns;

@@ -9,8 +9,8 @@ use crate::auth::principal::Principal;
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::extract::{ValidQuery, read_body};
-use crate::integration::roster::{self, RosterQuery, RosterReport, RosterRowInput};
-use crate::integration::roster_store;
+use crate::integrations::roster::{self, RosterQuery, RosterReport, RosterRowInput};
+use crate::integrations::roster_store;
 use crate::membership::rules;
 
 /// Upserts members by staff number from the HR roster (API clients with scope
