@@ -95,6 +95,10 @@ pub enum ApiError {
     /// 403 with its own code (an identity known elsewhere but not here, a disabled account).
     #[error("refused: {0}")]
     Refused(&'static str),
+    /// An optional integration (WeChat, CAS) this deployment has not configured: 404 with its
+    /// own code — nothing a client could retry, unlike a 503.
+    #[error("not configured: {0}")]
+    Unconfigured(&'static str),
     #[error("not found")]
     NotFound,
     #[error("no such route")]
@@ -135,6 +139,7 @@ impl ApiError {
             BadRequest(..) => StatusCode::BAD_REQUEST,
             Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Forbidden | Refused(_) => StatusCode::FORBIDDEN,
+            Unconfigured(_) => StatusCode::NOT_FOUND,
             NotFound | RouteNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Conflict(_) => StatusCode::CONFLICT,
@@ -156,6 +161,7 @@ impl ApiError {
                 code
             }
             Upstream(code, _) => code,
+            Unconfigured(code) => code,
             Forbidden => "forbidden",
             NotFound => "not_found",
             RouteNotFound => "route_not_found",

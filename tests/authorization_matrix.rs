@@ -254,7 +254,7 @@ async fn send(app: &TestApp, op: &Op, fx: &Fixtures, token: Option<&str>, n: usi
 /// An integration this test app has no configuration for (WeChat, CAS) answers 503
 /// `*_not_configured` whoever calls: not a failure of authorization.
 fn not_configured(res: &Res) -> bool {
-    res.status == 503 && problem_code(res).ends_with("_not_configured")
+    res.status == 404 && problem_code(res).ends_with("_not_configured")
 }
 
 fn problem_code(res: &Res) -> String {

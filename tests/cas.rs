@@ -366,5 +366,5 @@ async fn failed_logins_are_throttled_per_address() {
 #[actix_web::test]
 async fn without_cas_configuration_the_route_is_absent() {
     let app = TestApp::spawn().await;
-    login(&app, "ST-12-a", SERVICE).await.assert_problem(404, "route_not_found");
+    login(&app, "ST-12-a", SERVICE).await.assert_problem(404, "cas_not_configured");
 }

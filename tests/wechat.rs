@@ -231,7 +231,7 @@ async fn wechat_error_codes_become_clear_problems() {
     login(&dead, "c").await.assert_problem(503, "wechat_unavailable");
     // Not configured at all.
     let off = TestApp::spawn().await;
-    login(&off, "c").await.assert_problem(503, "wechat_not_configured");
+    login(&off, "c").await.assert_problem(404, "wechat_not_configured");
 }
 
 #[actix_web::test]

@@ -4,7 +4,7 @@
 //! named by `GONGHUI_CAS_STAFF_NO_ATTRIBUTE`); the member's account — an administrative
 //! account already linked to the member keeps its grants — is created on first sign-in.
 //! Strangers get no account. Without `GONGHUI_CAS_BASE_URL` the route answers 404
-//! `route_not_found`, as if it did not exist: there is nothing a client could retry.
+//! 404 `cas_not_configured`: there is nothing a client could retry.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use diesel::{ExpressionMethods, QueryDsl};
@@ -50,7 +50,7 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
         (status = 200, description = "Tokens of the member's account (created on first sign-in)", body = TokenPair),
         (status = 401, description = "`invalid_cas_ticket`: CAS refused the ticket (unknown, used, expired, or issued for another service)", body = Problem),
         (status = 403, description = "`cas_user_unknown`: no member has the CAS user's staff number; `account_disabled`: the member's account was disabled", body = Problem),
-        (status = 404, description = "`route_not_found`: CAS is not configured on this server", body = Problem),
+        (status = 404, description = "`cas_not_configured`: CAS is not configured on this server", body = Problem),
         (status = 409, description = "`member_not_active`: the member has left the union", body = Problem),
         (status = 422, description = "Bad input; `service_not_allowed` on `service` when the service URL is not on the allow-list (CAS is not called), `invalid_ticket` on `ticket` when it is not `ST-…`", body = Problem),
         (status = 429, description = "Too many failed CAS logins from this address; see Retry-After", body = Problem),
@@ -64,7 +64,7 @@ pub async fn cas_login(
     ctx: RequestContext,
     ValidJson(body): ValidJson<CasLoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(cas_config) = state.config.cas.as_ref() else { return Err(ApiError::RouteNotFound) };
+    let Some(cas_config) = state.config.cas.as_ref() else { return Err(ApiError::Unconfigured("cas_not_configured")) };
     let limits = [(format!("cas-{}", throttle::ip_key(&client_ip(&req))), state.config.login_max_failures_per_ip)];
     // The attempt counts as a failure unless it succeeds or the fault is not the client's.
     // No connection is held while CAS is called.

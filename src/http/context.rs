@@ -139,6 +139,7 @@ fn clone_api_error(e: &ApiError) -> ApiError {
         TooManyRequests(s) => TooManyRequests(*s),
         Unavailable(m) => Unavailable(m.clone()),
         Refused(c) => Refused(c),
+        Unconfigured(c) => Unconfigured(c),
         Upstream(c, m) => Upstream(c, m.clone()),
         Internal(err) => Internal(anyhow::anyhow!("{err:#}")),
     }

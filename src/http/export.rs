@@ -27,6 +27,7 @@ pub enum Format {
 #[into_params(parameter_in = Query)]
 pub struct FormatParam {
     /// `csv` or `xlsx` for a file of every matching row (also `Accept: text/csv`).
+    #[param(inline)]
     pub format: Option<Format>,
 }
 

@@ -97,10 +97,7 @@ async fn active_member_by_staff_no(conn: &mut AsyncPgConnection, staff_no: &str)
 async fn prove(state: &AppState, conn: &mut AsyncPgConnection, proof: &Proof) -> Result<i64, ApiError> {
     match proof {
         Proof::Cas { ticket, service } => {
-            let cas_config =
-                state.config.cas.as_ref().ok_or_else(|| {
-                    ApiError::Upstream("cas_not_configured", "GONGHUI_CAS_BASE_URL is not set".into())
-                })?;
+            let cas_config = state.config.cas.as_ref().ok_or_else(|| ApiError::Unconfigured("cas_not_configured"))?;
             let identity = cas::validate(&state.http, cas_config, ticket, service).await.map_err(|e| match e {
                 CasError::ServiceNotAllowed => ApiError::invalid("cas.service", "service_not_allowed"),
                 CasError::InvalidTicket => ApiError::invalid("cas.ticket", "invalid_ticket"),
@@ -111,7 +108,7 @@ async fn prove(state: &AppState, conn: &mut AsyncPgConnection, proof: &Proof) ->
         }
         Proof::Phone { code } => {
             let wc = Wechat::new(&state.pool, &state.http, &state.config)
-                .ok_or_else(|| ApiError::Upstream("wechat_not_configured", "GONGHUI_WECHAT_APPID is not set".into()))?;
+                .ok_or(ApiError::Unconfigured("wechat_not_configured"))?;
             let answer =
                 token::post(wc, "/wxa/business/getuserphonenumber", &json!({ "code": code })).await.map_err(|e| {
                     tracing::warn!(error = %e, "wechat getuserphonenumber failed");
@@ -223,7 +220,8 @@ async fn commit_binding(
         (status = 409, description = "`binding_ticket_used`, `wechat_already_bound`, `member_already_bound`", body = Problem),
         (status = 422, description = "Not exactly one complete proof, or a CAS service off the allow-list", body = Problem),
         (status = 429, description = "Too many failed proofs for this WeChat user (or WeChat's rate limit); see Retry-After", body = Problem),
-        (status = 503, description = "`wechat_not_configured`, `wechat_busy`, `wechat_unavailable`, `cas_not_configured`, `cas_unavailable`", body = Problem),
+        (status = 404, description = "`wechat_not_configured`, `cas_not_configured`: the integration is not configured here", body = Problem),
+        (status = 503, description = "`wechat_busy`, `wechat_unavailable`, `cas_unavailable`", body = Problem),
     )
 )]
 #[post("/auth/wechat/bind")]

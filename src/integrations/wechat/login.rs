@@ -81,7 +81,7 @@ pub async fn member_tokens(
 /// WeChat's error codes become problems: 40029 → 401 `wechat_code_invalid`, 40163 → 409
 /// `wechat_code_used`, 45011 → 429 `rate_limited` (Retry-After), −1 → 503 `wechat_busy`,
 /// 40226 → 403 `wechat_user_blocked`, anything else or no answer → 503 `wechat_unavailable`.
-/// Without WeChat configuration: 503 `wechat_not_configured`.
+/// Without WeChat configuration: 404 `wechat_not_configured`.
 #[utoipa::path(
     tag = "wechat",
     request_body = WechatLoginRequest,
@@ -92,7 +92,8 @@ pub async fn member_tokens(
         (status = 409, description = "`wechat_code_used`; `member_not_active` when the bound member has left", body = Problem),
         (status = 422, body = Problem),
         (status = 429, description = "WeChat rate limit; see Retry-After", body = Problem),
-        (status = 503, description = "`wechat_busy`, `wechat_unavailable` or `wechat_not_configured`", body = Problem),
+        (status = 404, description = "`wechat_not_configured`: WeChat is not configured here", body = Problem),
+        (status = 503, description = "`wechat_busy` or `wechat_unavailable`", body = Problem),
     )
 )]
 #[post("/auth/wechat/login")]

@@ -12,7 +12,7 @@
 //!   exactly one active member), or staff number + name + ID-card last 6 (weakest; only with
 //!   `GONGHUI_WECHAT_BIND_BY_IDENTITY=true`). Failed proofs are throttled per openid.
 //!   One openid ↔ one member (unique constraints).
-//! - WeChat not configured (`GONGHUI_WECHAT_APPID` unset): the WeChat routes answer 503
+//! - WeChat not configured (`GONGHUI_WECHAT_APPID` unset): the WeChat routes answer 404
 //!   `wechat_not_configured`, and [`messages::enqueue_member_message`] does nothing.
 //! - Openids, codes, phone numbers and tokens are never logged; audit rows carry a keyed
 //!   hash of the openid ([`openid_hash`]), never the openid.
@@ -42,12 +42,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(bind::delete_wechat_binding);
 }
 
-/// The WeChat configuration, or 503 `wechat_not_configured`.
+/// The WeChat configuration, or 404 `wechat_not_configured`.
 pub fn configured(config: &Config) -> Result<&WechatConfig, ApiError> {
-    config
-        .wechat
-        .as_ref()
-        .ok_or_else(|| ApiError::Upstream("wechat_not_configured", "GONGHUI_WECHAT_APPID is not set".into()))
+    config.wechat.as_ref().ok_or(ApiError::Unconfigured("wechat_not_configured"))
 }
 
 /// A short keyed hash of an openid, for audit rows and throttling keys (not reversible
