@@ -61,6 +61,7 @@ fn configure_routes(cfg: &mut ServiceConfig) {
             .configure(crate::integrations::wechat::routes)
             .configure(crate::integrations::routes)
             .configure(crate::membership::routes)
+            .configure(crate::democracy::routes)
             .configure(crate::webhooks::routes),
     );
 }

@@ -285,6 +285,18 @@ fn unique_code(constraint: Option<&str>) -> &'static str {
         "dues_one_per_month" => "dues_already_recorded",
         "wechat_bindings_openid_key" => "wechat_already_bound",
         "wechat_bindings_member_key" => "member_already_bound",
+        "congresses_term_session" => "congress_exists",
+        "congresses_proposal_prefix_key" => "proposal_prefix_taken",
+        "delegates_one_per_member" => "already_delegate",
+        "ballot_receipts_one_per_delegate" => "already_voted",
+        "evaluation_receipts_one_per_delegate" => "already_evaluated",
+        "departments_name_key" => "department_name_taken",
+        "departments_code_key" => "department_code_taken",
+        "department_handlers_pkey" => "already_handler",
+        "proposal_cosigners_one_per_delegate" => "already_invited",
+        "suggestions_from_proposal_key" => "already_converted",
+        "evaluation_targets_name_key" => "target_name_taken",
+        "evaluation_criteria_name_key" => "criterion_name_taken",
         _ => "duplicate",
     }
 }

@@ -151,6 +151,30 @@ pub fn problem_text(code: &str, status: u16, lang: Lang) -> (String, String) {
             "The delivery is still pending; redeliver it once it has finished.",
         ),
         "webhook_inactive" => ("该 Webhook 订阅已停用。", "This webhook subscription is inactive."),
+        // democracy: shared
+        "not_a_delegate" => ("您不是本次大会的代表。", "You are not a delegate of this congress."),
+        "not_a_formal_delegate" => (
+            "只有正式代表可以表决、提案或附议，列席代表不能。",
+            "Only formal delegates vote, propose and co-sign; observers do not.",
+        ),
+        "invalid_transition" => ("当前状态下不能执行该操作。", "This action is not allowed in the current state."),
+        "congress_exists" => ("该届次的大会已存在。", "A congress with this term and session already exists."),
+        "proposal_prefix_taken" => ("提案编号前缀已被其他大会使用。", "Another congress uses this proposal number prefix."),
+        "congress_closed" => ("大会已闭幕，不能再修改。", "The congress is closed; it cannot be changed."),
+        "already_delegate" => ("该会员已是本次大会的代表。", "This member is already a delegate of this congress."),
+        "already_voted" => ("您已对该事项投票，不能重复投票。", "You have already voted on this motion."),
+        "already_evaluated" => ("您已提交过该测评的评议表。", "You have already submitted a sheet for this evaluation."),
+        "department_name_taken" => ("部门名称已存在。", "A department with this name already exists."),
+        "department_code_taken" => ("部门代码已存在。", "A department with this code already exists."),
+        "already_handler" => ("该账号已是该部门的承办人。", "This account already handles for this department."),
+        "already_invited" => ("该代表已被邀请附议。", "This delegate has already been invited to co-sign."),
+        "already_converted" => ("该提案已转为意见建议。", "This proposal has already been converted to a suggestion."),
+        "target_name_taken" => ("测评对象名称重复。", "Two evaluation targets have the same name."),
+        "criterion_name_taken" => ("评分项名称重复。", "Two criteria have the same name."),
+        // democracy: congresses and delegates (insert above this line)
+        // democracy: motions (insert above this line)
+        // democracy: departments, suggestions, evaluations (insert above this line)
+        // democracy: proposals (insert above this line)
         _ => ("请求无法完成。", "The request cannot be completed."),
     };
     (lang.pick(status_title_zh(status), status_title_en(status)), lang.pick(zh, en))
@@ -247,6 +271,10 @@ pub fn field_message(code: &str, params: &[(String, String)], lang: Lang) -> Str
             "points to a private, loopback, link-local or metadata address",
         ),
         "url_unresolvable" => ("主机名无法解析", "has a host name that does not resolve"),
+        // democracy: congresses and delegates (insert above this line)
+        // democracy: motions (insert above this line)
+        // democracy: departments, suggestions, evaluations (insert above this line)
+        // democracy: proposals (insert above this line)
         _ => ("取值无效", "is invalid"),
     };
     let mut text = lang.pick(zh, en);

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod democracy;
 pub mod error;
 pub mod http;
 pub mod i18n;

@@ -29,6 +29,14 @@ Money is integer fen (`*_fen`). POSTs accept `Idempotency-Key`; versioned resour
         (name = "wechat", description = "WeChat mini-program login and binding; administrators' view and removal of bindings"),
         (name = "webhooks", description = "Signed event deliveries to the integrated system (system_admin, scope webhooks:manage)"),
         (name = "integration", description = "The HR roster sync for the integrated information system (API clients, scope roster:write)"),
+        (name = "congresses", description = "教代会/工代会: congresses at school and unit level, their status and rules"),
+        (name = "delegates", description = "Delegates (formal and observer) by delegation, check-ins and participation"),
+        (name = "motions", description = "Reports and resolutions put to the vote; secret ballots; results (counts only)"),
+        (name = "proposals", description = "提案: filing, co-signatures, the committee's decisions, handling, replies and feedback"),
+        (name = "departments", description = "Handling departments (承办单位) and their handler accounts"),
+        (name = "suggestions", description = "意见建议: categorised suggestions and responses"),
+        (name = "evaluations", description = "民主评议: evaluation campaigns with anonymous score sheets and aggregated results"),
+        (name = "me", description = "The mini-program's personal views: my proposals, co-signature invitations, motions open for my vote"),
     )
 )]
 pub struct ApiDoc;

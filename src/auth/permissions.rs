@@ -98,6 +98,22 @@ pub enum Permission {
     ProposalsRead,
     /// Unbind a member's WeChat account.
     WechatBindingsManage,
+    /// Delegates, check-ins and participation of congresses (unit admins: their unit's
+    /// congresses and their delegations).
+    CongressesRead,
+    /// Create and run congresses: delegates, check-ins, motions, voting windows.
+    CongressesManage,
+    /// The proposal committee's decisions: accept, decline, convert, merge, assign,
+    /// extensions, reopen, close.
+    ProposalsDecide,
+    /// Reply to proposals assigned to a department the user handles for.
+    ProposalsReply,
+    /// Handling departments and their handler accounts.
+    DepartmentsManage,
+    /// See every suggestion and respond to them.
+    SuggestionsManage,
+    /// Democratic evaluation campaigns: targets, sheets, opening and closing.
+    EvaluationsManage,
 }
 
 /// Scopes an API client may hold (OAuth2 client credentials).
@@ -159,6 +175,8 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             P::HonorsWrite,
             P::DuesRead,
             P::DuesWrite,
+            P::CongressesRead,
+            P::CongressesManage,
         ],
         Role::UnionAdmin => &[
             P::UnitsRead,
@@ -174,10 +192,26 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             P::DuesWrite,
             P::ReportsRead,
             P::WechatBindingsManage,
+            P::CongressesRead,
+            P::CongressesManage,
+            P::ProposalsRead,
+            P::ProposalsDecide,
+            P::DepartmentsManage,
+            P::SuggestionsManage,
+            P::EvaluationsManage,
         ],
         Role::FinanceOfficer => &[P::UnitsRead, P::DuesRead, P::DuesWrite],
         Role::Auditor => &[P::UnitsRead, P::DuesRead, P::AuditRead],
-        Role::ProposalCommittee | Role::Handler | Role::Judge | Role::AidReviewer => &[P::UnitsRead],
+        Role::ProposalCommittee => &[
+            P::UnitsRead,
+            P::CongressesRead,
+            P::ProposalsRead,
+            P::ProposalsDecide,
+            P::DepartmentsManage,
+            P::SuggestionsManage,
+        ],
+        Role::Handler => &[P::UnitsRead, P::ProposalsReply],
+        Role::Judge | Role::AidReviewer => &[P::UnitsRead],
         Role::SystemAdmin => &[
             P::UnitsRead,
             P::UsersManage,

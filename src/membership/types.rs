@@ -69,6 +69,9 @@ macro_rules! wire_enum {
     };
 }
 
+/// Other domains declare their wire enums with the same macro.
+pub(crate) use wire_enum;
+
 wire_enum! {
     /// Gender (性别).
     Gender {

@@ -32,10 +32,22 @@ pub enum EventType {
     /// A test delivery sent by `POST /webhooks/{id}/ping`.
     #[serde(rename = "webhook.ping")]
     WebhookPing,
+    /// A proposal changed status (every transition: action, from, to, number).
+    #[serde(rename = "proposal.status_changed")]
+    ProposalStatusChanged,
+    /// Voting on a motion closed: counts, quorum and whether it passed (never who voted how).
+    #[serde(rename = "motion.result")]
+    MotionResult,
+    /// A suggestion received its response.
+    #[serde(rename = "suggestion.responded")]
+    SuggestionResponded,
+    /// An evaluation campaign closed and its aggregated results were published.
+    #[serde(rename = "evaluation.published")]
+    EvaluationPublished,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 8] = [
+    pub const ALL: [EventType; 12] = [
         EventType::MemberCreated,
         EventType::MemberUpdated,
         EventType::MemberTransferred,
@@ -44,6 +56,10 @@ impl EventType {
         EventType::MembersImported,
         EventType::MembersBirthdayList,
         EventType::WebhookPing,
+        EventType::ProposalStatusChanged,
+        EventType::MotionResult,
+        EventType::SuggestionResponded,
+        EventType::EvaluationPublished,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +72,10 @@ impl EventType {
             EventType::MembersImported => "members.imported",
             EventType::MembersBirthdayList => "members.birthday_list",
             EventType::WebhookPing => "webhook.ping",
+            EventType::ProposalStatusChanged => "proposal.status_changed",
+            EventType::MotionResult => "motion.result",
+            EventType::SuggestionResponded => "suggestion.responded",
+            EventType::EvaluationPublished => "evaluation.published",
         }
     }
 

@@ -6,6 +6,7 @@
 //! (scripts/test.sh sets it; default `postgres://postgres@127.0.0.1:5432/postgres`).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod democracy;
 pub mod fixtures;
 
 use std::collections::HashMap;
@@ -381,6 +382,31 @@ impl TestApp {
         }
         let (token, _) = self.state.tokens.issue_access(id).unwrap();
         TestUser { id, username, token }
+    }
+
+    /// The account of a member (as after a WeChat or CAS login: role `member` only), with a token.
+    pub async fn member_user(&self, member_id: i64) -> TestUser {
+        let mut conn = self.conn().await;
+        let existing = diesel::sql_query(format!("SELECT id FROM users WHERE member_id = {member_id}"))
+            .get_result::<IdRow>(&mut conn)
+            .await
+            .ok();
+        let id = match existing {
+            Some(row) => row.id,
+            None => {
+                let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+                diesel::sql_query(format!(
+                    "INSERT INTO users (username, display_name, password_hash, member_id) \
+                     VALUES ('m{member_id}_{n}', '会员 {member_id}', NULL, {member_id}) RETURNING id"
+                ))
+                .get_result::<IdRow>(&mut conn)
+                .await
+                .unwrap()
+                .id
+            }
+        };
+        let (token, _) = self.state.tokens.issue_access(id).unwrap();
+        TestUser { id, username: format!("member{member_id}"), token }
     }
 
     pub async fn with_role(&self, role: Role) -> TestUser {

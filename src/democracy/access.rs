@@ -1,0 +1,244 @@
+//! Who the caller is in democratic management, and the congress every part hangs on.
+//!
+//! Roles say what a user may do in general (`authorize`); these lookups say what they are
+//! for one object: the delegate a member is in a congress, the departments a handler acts
+//! for, whether a congress lies inside a unit admin's scope.
+
+use chrono::NaiveDate;
+use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::auth::permissions::UnitScope;
+use crate::auth::principal::Principal;
+use crate::democracy::rules::VotingRule;
+use crate::democracy::types::{CongressLevel, CongressStatus, DelegateKind, MajorityBase};
+use crate::error::ApiError;
+use crate::schema::{congresses, delegates, department_handlers, units};
+
+/// A congress with its unit's path (for scope checks), status and rules.
+#[derive(Debug, Clone)]
+pub struct CongressRef {
+    pub id: i64,
+    pub unit_id: i64,
+    pub unit_path: String,
+    pub level: CongressLevel,
+    pub status: CongressStatus,
+    pub year: i32,
+    pub starts_on: NaiveDate,
+    pub proposal_deadline: Option<NaiveDate>,
+    pub proposal_prefix: String,
+    pub min_cosigners: i16,
+    pub reply_days: i32,
+    pub max_extension_days: i32,
+    pub feedback_working_days: i32,
+    pub rule: VotingRule,
+    pub version: i32,
+}
+
+type CongressRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    i32,
+    NaiveDate,
+    Option<NaiveDate>,
+    String,
+    i16,
+    i32,
+    i32,
+    i32,
+    (i16, i16, bool, String),
+    i32,
+);
+
+fn congress_ref(r: CongressRow) -> CongressRef {
+    let (id, unit_id, unit_path, level, status, year, starts_on, proposal_deadline, proposal_prefix, min_cosigners) =
+        (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9);
+    let (quorum_num, quorum_den, quorum_inclusive, majority_base) = r.13;
+    CongressRef {
+        id,
+        unit_id,
+        unit_path,
+        level: CongressLevel::parse(&level).unwrap_or(CongressLevel::School),
+        status: CongressStatus::parse(&status).unwrap_or(CongressStatus::Preparing),
+        year,
+        starts_on,
+        proposal_deadline,
+        proposal_prefix,
+        min_cosigners,
+        reply_days: r.10,
+        max_extension_days: r.11,
+        feedback_working_days: r.12,
+        rule: VotingRule {
+            quorum_num: i64::from(quorum_num),
+            quorum_den: i64::from(quorum_den),
+            quorum_inclusive,
+            majority_base: MajorityBase::parse(&majority_base).unwrap_or(MajorityBase::AllFormal),
+        },
+        version: r.14,
+    }
+}
+
+macro_rules! congress_ref_select {
+    () => {
+        (
+            congresses::id,
+            congresses::unit_id,
+            units::path,
+            congresses::level,
+            congresses::status,
+            congresses::year,
+            congresses::starts_on,
+            congresses::proposal_deadline,
+            congresses::proposal_prefix,
+            congresses::min_cosigners,
+            congresses::reply_days,
+            congresses::max_extension_days,
+            congresses::feedback_working_days,
+            (congresses::quorum_num, congresses::quorum_den, congresses::quorum_inclusive, congresses::majority_base),
+            congresses::version,
+        )
+    };
+}
+
+/// The congress, or 404.
+pub async fn congress(conn: &mut AsyncPgConnection, id: i64) -> Result<CongressRef, ApiError> {
+    let row: CongressRow = congresses::table
+        .inner_join(units::table.on(units::id.eq(congresses::unit_id)))
+        .filter(congresses::id.eq(id))
+        .select(congress_ref_select!())
+        .first(conn)
+        .await?;
+    Ok(congress_ref(row))
+}
+
+/// The congress, locked for the rest of the transaction (status changes, numbering).
+pub async fn congress_for_update(conn: &mut AsyncPgConnection, id: i64) -> Result<CongressRef, ApiError> {
+    // Lock the congress row only (not its unit), then read it with its unit's path.
+    let _: i64 = congresses::table.filter(congresses::id.eq(id)).select(congresses::id).for_update().first(conn).await?;
+    congress(conn, id).await
+}
+
+impl CongressRef {
+    /// Whether a caller with `scope` (from `CongressesManage` / `CongressesRead`) may act on
+    /// this congress: union admins on all, unit admins on their own unit's congresses.
+    pub fn in_scope(&self, scope: &UnitScope) -> bool {
+        scope.contains_path(&self.unit_path)
+    }
+
+    /// 404 when out of scope (nothing leaks).
+    pub fn ensure_in_scope(&self, scope: &UnitScope) -> Result<(), ApiError> {
+        if self.in_scope(scope) { Ok(()) } else { Err(ApiError::NotFound) }
+    }
+
+    /// 409 `congress_closed` once the congress has closed.
+    pub fn ensure_not_closed(&self) -> Result<(), ApiError> {
+        if self.status == CongressStatus::Closed { Err(ApiError::Conflict("congress_closed")) } else { Ok(()) }
+    }
+}
+
+/// A delegate as the other parts need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelegateRef {
+    pub id: i64,
+    pub congress_id: i64,
+    pub member_id: i64,
+    pub kind: DelegateKind,
+    pub delegation_unit_id: i64,
+}
+
+type DelegateRow = (i64, i64, i64, String, i64);
+
+fn delegate_ref((id, congress_id, member_id, kind, delegation_unit_id): DelegateRow) -> DelegateRef {
+    DelegateRef {
+        id,
+        congress_id,
+        member_id,
+        kind: DelegateKind::parse(&kind).unwrap_or(DelegateKind::Observer),
+        delegation_unit_id,
+    }
+}
+
+/// The delegate `member_id` is in `congress_id`, if any.
+pub async fn delegate_of(
+    conn: &mut AsyncPgConnection,
+    congress_id: i64,
+    member_id: i64,
+) -> Result<Option<DelegateRef>, ApiError> {
+    let row: Option<DelegateRow> = delegates::table
+        .filter(delegates::congress_id.eq(congress_id))
+        .filter(delegates::member_id.eq(member_id))
+        .select((
+            delegates::id,
+            delegates::congress_id,
+            delegates::member_id,
+            delegates::kind,
+            delegates::delegation_unit_id,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(delegate_ref))
+}
+
+/// A delegate by id.
+pub async fn delegate(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<DelegateRef>, ApiError> {
+    let row: Option<DelegateRow> = delegates::table
+        .filter(delegates::id.eq(id))
+        .select((
+            delegates::id,
+            delegates::congress_id,
+            delegates::member_id,
+            delegates::kind,
+            delegates::delegation_unit_id,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(delegate_ref))
+}
+
+/// The caller's delegate record in `congress_id` when they are a **formal** delegate:
+/// 403 `not_a_delegate` for a caller who is not a delegate (or has no member profile),
+/// 403 `not_a_formal_delegate` for an observer.
+pub async fn formal_delegate(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    congress_id: i64,
+) -> Result<DelegateRef, ApiError> {
+    let member_id = principal.member_id.ok_or(ApiError::Refused("not_a_delegate"))?;
+    let delegate = delegate_of(conn, congress_id, member_id).await?.ok_or(ApiError::Refused("not_a_delegate"))?;
+    if delegate.kind != DelegateKind::Formal {
+        return Err(ApiError::Refused("not_a_formal_delegate"));
+    }
+    Ok(delegate)
+}
+
+/// Every delegate record of a member (one per congress), newest congress first.
+pub async fn delegates_of_member(conn: &mut AsyncPgConnection, member_id: i64) -> Result<Vec<DelegateRef>, ApiError> {
+    let rows: Vec<DelegateRow> = delegates::table
+        .filter(delegates::member_id.eq(member_id))
+        .select((
+            delegates::id,
+            delegates::congress_id,
+            delegates::member_id,
+            delegates::kind,
+            delegates::delegation_unit_id,
+        ))
+        .order(delegates::congress_id.desc())
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(delegate_ref).collect())
+}
+
+/// The departments a user handles proposals for.
+pub async fn handler_departments(conn: &mut AsyncPgConnection, user_id: i64) -> Result<Vec<i64>, ApiError> {
+    Ok(department_handlers::table
+        .filter(department_handlers::user_id.eq(user_id))
+        .select(department_handlers::department_id)
+        .order(department_handlers::department_id)
+        .load(conn)
+        .await?)
+}

@@ -1,0 +1,6 @@
+//! Congresses (`/congresses`): term, session, dates, status and the rules they apply.
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Routes of this part, fixed paths before `{id}`.
+pub fn routes(_cfg: &mut ServiceConfig) {}

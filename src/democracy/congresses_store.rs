@@ -1,0 +1,1 @@
+//! Congresses (`/congresses`): term, session, dates, status and the rules they apply.

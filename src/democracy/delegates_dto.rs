@@ -1,0 +1,1 @@
+//! Delegates of a congress, check-ins per sitting and participation.

@@ -1,0 +1,6 @@
+//! Handling departments (`/departments`) and their handler accounts.
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Routes of this part, fixed paths before `{id}`.
+pub fn routes(_cfg: &mut ServiceConfig) {}

@@ -1,0 +1,1 @@
+//! Handling departments (`/departments`) and their handler accounts.

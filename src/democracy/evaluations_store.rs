@@ -1,0 +1,1 @@
+//! Democratic evaluation campaigns (`/evaluations`) with anonymous sheets.

@@ -1,0 +1,6 @@
+//! Motions put to the vote, secret ballots and results.
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Routes of this part, fixed paths before `{id}`.
+pub fn routes(_cfg: &mut ServiceConfig) {}

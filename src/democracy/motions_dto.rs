@@ -1,0 +1,1 @@
+//! Motions put to the vote, secret ballots and results.

@@ -1,0 +1,6 @@
+//! Proposals (`/proposals`): filing, co-signatures, decisions, handling, feedback.
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Routes of this part, fixed paths before `{id}`.
+pub fn routes(_cfg: &mut ServiceConfig) {}

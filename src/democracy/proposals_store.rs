@@ -1,0 +1,1 @@
+//! Proposals (`/proposals`): filing, co-signatures, decisions, handling, feedback.

@@ -1,0 +1,469 @@
+//! The rules of democratic management as plain functions: the proposal state machine,
+//! quorum and majority, proposal numbers and deadlines. No I/O; unit-tested below.
+
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+
+use crate::democracy::types::{Feedback, MajorityBase, ProposalStatus};
+
+// ---------------------------------------------------------------------------------------
+// Proposals
+// ---------------------------------------------------------------------------------------
+
+/// Everything that can happen to a proposal. Each `POST /proposals/{id}/{action}` maps to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProposalAction {
+    /// The proposer submits the draft. `late`: after the congress's deadline (it becomes a
+    /// suggestion); `cosigned`: enough co-signers have already agreed.
+    Submit { late: bool, cosigned: bool },
+    /// An invited co-signer answers; `threshold_reached` once enough have agreed.
+    Cosign { threshold_reached: bool },
+    Withdraw,
+    Accept,
+    Decline,
+    ConvertToSuggestion,
+    Merge,
+    Assign,
+    RequestExtension,
+    ApproveExtension,
+    RejectExtension,
+    Reply,
+    Feedback,
+    /// One re-handling after an unsatisfied verdict.
+    Reopen { verdict: Option<Feedback>, rehandled: bool },
+    /// `feedback_window_over`: a replied proposal without feedback may be closed once the
+    /// proposer's feedback window has passed.
+    Close { feedback_window_over: bool },
+}
+
+impl ProposalAction {
+    /// The action's name in routes, history rows and the audit log.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProposalAction::Submit { .. } => "submit",
+            ProposalAction::Cosign { .. } => "cosign",
+            ProposalAction::Withdraw => "withdraw",
+            ProposalAction::Accept => "accept",
+            ProposalAction::Decline => "decline",
+            ProposalAction::ConvertToSuggestion => "convert-to-suggestion",
+            ProposalAction::Merge => "merge",
+            ProposalAction::Assign => "assign",
+            ProposalAction::RequestExtension => "request-extension",
+            ProposalAction::ApproveExtension => "approve-extension",
+            ProposalAction::RejectExtension => "reject-extension",
+            ProposalAction::Reply => "reply",
+            ProposalAction::Feedback => "feedback",
+            ProposalAction::Reopen { .. } => "reopen",
+            ProposalAction::Close { .. } => "close",
+        }
+    }
+}
+
+/// Why a transition is refused (all are 409 on the wire, each with its own code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    /// The action does not apply in the current status.
+    #[error("invalid_transition")]
+    InvalidTransition,
+    /// Reopen after a verdict other than "unsatisfied".
+    #[error("reopen_requires_unsatisfied")]
+    ReopenRequiresUnsatisfied,
+    /// The one re-handling has been used.
+    #[error("rehandle_used")]
+    RehandleUsed,
+    /// Closing a replied proposal while the proposer may still give feedback.
+    #[error("feedback_window_open")]
+    FeedbackWindowOpen,
+}
+
+impl TransitionError {
+    pub fn code(self) -> &'static str {
+        match self {
+            TransitionError::InvalidTransition => "invalid_transition",
+            TransitionError::ReopenRequiresUnsatisfied => "reopen_requires_unsatisfied",
+            TransitionError::RehandleUsed => "rehandle_used",
+            TransitionError::FeedbackWindowOpen => "feedback_window_open",
+        }
+    }
+}
+
+/// The one transition function: the status after `action` from `from`, or why not.
+///
+/// ```text
+/// draft ─submit─▶ submitted ─(co-signers agreed)─▶ under_review ─accept─▶ accepted ─assign─▶ assigned
+///   │  (late: ─▶ converted)                        │ decline ─▶ declined ─convert/merge─▶ converted/merged
+///   └─withdraw (draft, submitted, under_review)    │ convert / merge
+/// assigned ─reply─▶ replied ─feedback─▶ feedback_given ─close─▶ closed
+///                           └─close (feedback window over)   └─reopen (unsatisfied, once)─▶ assigned
+/// ```
+pub fn proposal_transition(from: ProposalStatus, action: ProposalAction) -> Result<ProposalStatus, TransitionError> {
+    use ProposalAction as A;
+    use ProposalStatus as S;
+    let invalid = Err(TransitionError::InvalidTransition);
+    match (from, action) {
+        (S::Draft, A::Submit { late: true, .. }) => Ok(S::Converted),
+        (S::Draft, A::Submit { cosigned: true, .. }) => Ok(S::UnderReview),
+        (S::Draft, A::Submit { .. }) => Ok(S::Submitted),
+        (S::Submitted, A::Cosign { threshold_reached: true }) => Ok(S::UnderReview),
+        (S::Submitted, A::Cosign { threshold_reached: false }) => Ok(S::Submitted),
+        // Late answers are recorded; the proposal does not move back.
+        (S::UnderReview, A::Cosign { .. }) => Ok(S::UnderReview),
+        (S::Draft | S::Submitted | S::UnderReview, A::Withdraw) => Ok(S::Withdrawn),
+        (S::UnderReview, A::Accept) => Ok(S::Accepted),
+        (S::UnderReview, A::Decline) => Ok(S::Declined),
+        (S::UnderReview | S::Declined, A::ConvertToSuggestion) => Ok(S::Converted),
+        (S::UnderReview | S::Declined, A::Merge) => Ok(S::Merged),
+        // Re-assigning (other departments, another deadline) is allowed until the reply.
+        (S::Accepted | S::Assigned, A::Assign) => Ok(S::Assigned),
+        (S::Assigned, A::RequestExtension | A::ApproveExtension | A::RejectExtension) => Ok(S::Assigned),
+        (S::Assigned, A::Reply) => Ok(S::Replied),
+        (S::Replied, A::Feedback) => Ok(S::FeedbackGiven),
+        (S::FeedbackGiven, A::Reopen { verdict, rehandled }) => {
+            if verdict != Some(Feedback::Unsatisfied) {
+                Err(TransitionError::ReopenRequiresUnsatisfied)
+            } else if rehandled {
+                Err(TransitionError::RehandleUsed)
+            } else {
+                Ok(S::Assigned)
+            }
+        }
+        (S::FeedbackGiven, A::Close { .. }) => Ok(S::Closed),
+        (S::Replied, A::Close { feedback_window_over: true }) => Ok(S::Closed),
+        (S::Replied, A::Close { feedback_window_over: false }) => Err(TransitionError::FeedbackWindowOpen),
+        _ => invalid,
+    }
+}
+
+/// Whether the committee (and handlers, and the public list) may see a proposal in this
+/// status: drafts and proposals still gathering co-signatures are the proposer's own.
+pub fn visible_to_committee(status: ProposalStatus) -> bool {
+    !matches!(status, ProposalStatus::Draft | ProposalStatus::Submitted)
+        && !(status == ProposalStatus::Withdrawn)
+}
+
+/// `2023-TA` and 7 → `2023-TA-007`.
+pub fn proposal_number(prefix: &str, seq: i32) -> String {
+    format!("{prefix}-{seq:03}")
+}
+
+/// The default proposal number prefix of a congress held in `year`.
+pub fn default_proposal_prefix(year: i32, level_code: &str) -> String {
+    format!("{year}-{level_code}")
+}
+
+/// Submitted after the deadline (a proposal submitted on the deadline day is in time).
+pub fn is_late(submitted_on: NaiveDate, deadline: Option<NaiveDate>) -> bool {
+    deadline.is_some_and(|d| submitted_on > d)
+}
+
+/// `days` calendar days after `from`.
+pub fn add_days(from: NaiveDate, days: u32) -> NaiveDate {
+    from.checked_add_days(Days::new(u64::from(days))).unwrap_or(NaiveDate::MAX)
+}
+
+/// `days` working days after `from` (Saturdays and Sundays skipped; public holidays are not
+/// modelled: a deadline falling in a holiday is extended by the committee if needed).
+pub fn add_working_days(from: NaiveDate, days: u32) -> NaiveDate {
+    let mut d = from;
+    let mut left = days;
+    while left > 0 {
+        d = add_days(d, 1);
+        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    d
+}
+
+/// Replied on or before the due date.
+pub fn replied_on_time(replied_on: NaiveDate, due_on: NaiveDate) -> bool {
+    replied_on <= due_on
+}
+
+/// Overdue: still waiting for the reply after the due date.
+pub fn is_overdue(status: ProposalStatus, due_on: Option<NaiveDate>, today: NaiveDate) -> bool {
+    status == ProposalStatus::Assigned && due_on.is_some_and(|d| today > d)
+}
+
+// ---------------------------------------------------------------------------------------
+// Voting
+// ---------------------------------------------------------------------------------------
+
+/// The congress's voting rule (dated data on the congress row, with its source).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VotingRule {
+    pub quorum_num: i64,
+    pub quorum_den: i64,
+    /// "三分之二以上" includes the two thirds themselves (以上 includes the number).
+    pub quorum_inclusive: bool,
+    pub majority_base: MajorityBase,
+}
+
+impl Default for VotingRule {
+    fn default() -> Self {
+        VotingRule { quorum_num: 2, quorum_den: 3, quorum_inclusive: true, majority_base: MajorityBase::AllFormal }
+    }
+}
+
+/// Formal delegates at a sitting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Attendance {
+    pub formal_total: i64,
+    pub present: i64,
+    pub excused: i64,
+}
+
+impl Attendance {
+    /// Expected at the sitting: all formal delegates but those excused.
+    pub fn expected(&self) -> i64 {
+        (self.formal_total - self.excused).max(0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tally {
+    pub for_count: i64,
+    pub against_count: i64,
+    pub abstain_count: i64,
+}
+
+impl Tally {
+    pub fn cast(&self) -> i64 {
+        self.for_count + self.against_count + self.abstain_count
+    }
+}
+
+/// Whether enough formal delegates are present for the sitting to decide anything.
+pub fn quorum_met(rule: &VotingRule, att: &Attendance) -> bool {
+    if att.formal_total == 0 {
+        return false;
+    }
+    // present / total ⋛ num / den, in integers.
+    let lhs = att.present * rule.quorum_den;
+    let rhs = rule.quorum_num * att.formal_total;
+    if rule.quorum_inclusive { lhs >= rhs } else { lhs > rhs }
+}
+
+/// The denominator of "more than half".
+pub fn majority_denominator(rule: &VotingRule, att: &Attendance) -> i64 {
+    match rule.majority_base {
+        MajorityBase::AllFormal => att.formal_total,
+        MajorityBase::Expected => att.expected(),
+        MajorityBase::Present => att.present,
+    }
+}
+
+/// Votes for needed to pass: the least number strictly more than half of the denominator.
+pub fn votes_needed(rule: &VotingRule, att: &Attendance) -> i64 {
+    majority_denominator(rule, att) / 2 + 1
+}
+
+/// A motion passes when the sitting has its quorum and more than half of the denominator
+/// voted for (abstentions and absences count as not for).
+pub fn motion_passes(rule: &VotingRule, att: &Attendance, tally: &Tally) -> bool {
+    quorum_met(rule, att) && majority_denominator(rule, att) > 0 && tally.for_count * 2 > majority_denominator(rule, att)
+}
+
+/// Participation rate in basis points (10000 = 100%): `part` of `whole`, rounded down.
+pub fn rate_bp(part: i64, whole: i64) -> i64 {
+    if whole <= 0 { 0 } else { part * 10_000 / whole }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ProposalStatus as S;
+
+    fn all_actions() -> Vec<ProposalAction> {
+        use ProposalAction as A;
+        let mut v = vec![
+            A::Withdraw,
+            A::Accept,
+            A::Decline,
+            A::ConvertToSuggestion,
+            A::Merge,
+            A::Assign,
+            A::RequestExtension,
+            A::ApproveExtension,
+            A::RejectExtension,
+            A::Reply,
+            A::Feedback,
+        ];
+        for late in [false, true] {
+            for cosigned in [false, true] {
+                v.push(A::Submit { late, cosigned });
+            }
+        }
+        for t in [false, true] {
+            v.push(A::Cosign { threshold_reached: t });
+            v.push(A::Close { feedback_window_over: t });
+        }
+        for verdict in [None, Some(Feedback::Satisfied), Some(Feedback::BasicallySatisfied), Some(Feedback::Unsatisfied)]
+        {
+            for rehandled in [false, true] {
+                v.push(A::Reopen { verdict, rehandled });
+            }
+        }
+        v
+    }
+
+    /// The whole table: every action from every status, allowed or refused.
+    #[test]
+    fn every_action_from_every_status() {
+        use ProposalAction as A;
+        let mut allowed = 0;
+        for from in S::all() {
+            for action in all_actions() {
+                let got = proposal_transition(*from, action);
+                let expected: Option<S> = match (from, action) {
+                    (S::Draft, A::Submit { late: true, .. }) => Some(S::Converted),
+                    (S::Draft, A::Submit { cosigned: true, .. }) => Some(S::UnderReview),
+                    (S::Draft, A::Submit { .. }) => Some(S::Submitted),
+                    (S::Submitted, A::Cosign { threshold_reached }) => {
+                        Some(if threshold_reached { S::UnderReview } else { S::Submitted })
+                    }
+                    (S::UnderReview, A::Cosign { .. }) => Some(S::UnderReview),
+                    (S::Draft | S::Submitted | S::UnderReview, A::Withdraw) => Some(S::Withdrawn),
+                    (S::UnderReview, A::Accept) => Some(S::Accepted),
+                    (S::UnderReview, A::Decline) => Some(S::Declined),
+                    (S::UnderReview | S::Declined, A::ConvertToSuggestion) => Some(S::Converted),
+                    (S::UnderReview | S::Declined, A::Merge) => Some(S::Merged),
+                    (S::Accepted | S::Assigned, A::Assign) => Some(S::Assigned),
+                    (S::Assigned, A::RequestExtension | A::ApproveExtension | A::RejectExtension) => Some(S::Assigned),
+                    (S::Assigned, A::Reply) => Some(S::Replied),
+                    (S::Replied, A::Feedback) => Some(S::FeedbackGiven),
+                    (S::FeedbackGiven, A::Reopen { verdict: Some(Feedback::Unsatisfied), rehandled: false }) => {
+                        Some(S::Assigned)
+                    }
+                    (S::FeedbackGiven, A::Close { .. }) => Some(S::Closed),
+                    (S::Replied, A::Close { feedback_window_over: true }) => Some(S::Closed),
+                    _ => None,
+                };
+                match expected {
+                    Some(to) => {
+                        assert_eq!(got, Ok(to), "{from:?} {action:?}");
+                        allowed += 1;
+                    }
+                    None => assert!(got.is_err(), "{from:?} {action:?} should be refused, got {got:?}"),
+                }
+            }
+        }
+        assert_eq!(allowed, 28);
+        // Terminal statuses accept nothing.
+        for terminal in [S::Declined, S::Converted, S::Merged, S::Withdrawn, S::Closed] {
+            let n = all_actions().into_iter().filter(|a| proposal_transition(terminal, *a).is_ok()).count();
+            let expected = if terminal == S::Declined { 2 } else { 0 };
+            assert_eq!(n, expected, "{terminal:?}");
+        }
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        use ProposalAction as A;
+        let reopen = |verdict, rehandled| proposal_transition(S::FeedbackGiven, A::Reopen { verdict, rehandled });
+        assert_eq!(reopen(Some(Feedback::Satisfied), false), Err(TransitionError::ReopenRequiresUnsatisfied));
+        assert_eq!(reopen(Some(Feedback::Unsatisfied), true), Err(TransitionError::RehandleUsed));
+        assert_eq!(
+            proposal_transition(S::Replied, A::Close { feedback_window_over: false }),
+            Err(TransitionError::FeedbackWindowOpen)
+        );
+        assert_eq!(proposal_transition(S::Draft, A::Reply), Err(TransitionError::InvalidTransition));
+        assert_eq!(TransitionError::RehandleUsed.code(), "rehandle_used");
+    }
+
+    #[test]
+    fn drafts_and_cosigning_are_private() {
+        assert!(!visible_to_committee(S::Draft));
+        assert!(!visible_to_committee(S::Submitted));
+        assert!(!visible_to_committee(S::Withdrawn));
+        assert!(visible_to_committee(S::UnderReview));
+        assert!(visible_to_committee(S::Closed));
+    }
+
+    #[test]
+    fn numbers_and_deadlines() {
+        assert_eq!(proposal_number("2023-TA", 1), "2023-TA-001");
+        assert_eq!(proposal_number("2023-TA", 33), "2023-TA-033");
+        assert_eq!(proposal_number("2023-TA", 1234), "2023-TA-1234");
+        assert_eq!(default_proposal_prefix(2023, "TA"), "2023-TA");
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert!(!is_late(d("2023-03-10"), Some(d("2023-03-10"))));
+        assert!(is_late(d("2023-03-11"), Some(d("2023-03-10"))));
+        assert!(!is_late(d("2099-01-01"), None));
+        assert_eq!(add_days(d("2023-03-20"), 90), d("2023-06-18"));
+        // Friday + 1 working day = Monday; 15 working days = three weeks.
+        assert_eq!(add_working_days(d("2023-06-16"), 1), d("2023-06-19"));
+        assert_eq!(add_working_days(d("2023-06-16"), 15), d("2023-07-07"));
+        assert_eq!(add_working_days(d("2023-06-17"), 1), d("2023-06-19"), "from a Saturday");
+        assert!(replied_on_time(d("2023-06-18"), d("2023-06-18")));
+        assert!(!replied_on_time(d("2023-06-19"), d("2023-06-18")));
+        assert!(is_overdue(S::Assigned, Some(d("2023-06-18")), d("2023-06-19")));
+        assert!(!is_overdue(S::Assigned, Some(d("2023-06-18")), d("2023-06-18")));
+        assert!(!is_overdue(S::Replied, Some(d("2023-06-18")), d("2023-07-19")));
+    }
+
+    fn att(formal_total: i64, present: i64, excused: i64) -> Attendance {
+        Attendance { formal_total, present, excused }
+    }
+
+    fn tally(f: i64, a: i64, ab: i64) -> Tally {
+        Tally { for_count: f, against_count: a, abstain_count: ab }
+    }
+
+    #[test]
+    fn quorum_at_exactly_two_thirds() {
+        let rule = VotingRule::default();
+        // 289 formal delegates: two thirds is 192.67, so 193 present is the least quorum.
+        assert!(!quorum_met(&rule, &att(289, 192, 0)));
+        assert!(quorum_met(&rule, &att(289, 193, 0)));
+        // 300 formal: exactly two thirds (200) is a quorum under 以上 (inclusive) …
+        assert!(quorum_met(&rule, &att(300, 200, 0)));
+        assert!(!quorum_met(&rule, &att(300, 199, 0)));
+        // … and not when the congress's rule says "more than".
+        let strict = VotingRule { quorum_inclusive: false, ..rule };
+        assert!(!quorum_met(&strict, &att(300, 200, 0)));
+        assert!(quorum_met(&strict, &att(300, 201, 0)));
+        assert!(!quorum_met(&rule, &att(0, 0, 0)), "no delegates, no quorum");
+    }
+
+    #[test]
+    fn majority_is_more_than_half_of_all_formal_delegates() {
+        let rule = VotingRule::default();
+        let a = att(300, 250, 10);
+        // Exactly half (150 of 300) does not pass; 151 does.
+        assert!(!motion_passes(&rule, &a, &tally(150, 0, 100)));
+        assert!(motion_passes(&rule, &a, &tally(151, 99, 0)));
+        assert_eq!(votes_needed(&rule, &a), 151);
+        // 289: more than half is 145.
+        assert_eq!(votes_needed(&rule, &att(289, 289, 0)), 145);
+        assert!(!motion_passes(&rule, &att(289, 289, 0), &tally(144, 0, 145)));
+        assert!(motion_passes(&rule, &att(289, 289, 0), &tally(145, 144, 0)));
+        // A majority of those voting is not enough when many are absent.
+        assert!(!motion_passes(&rule, &att(300, 200, 0), &tally(140, 60, 0)));
+    }
+
+    #[test]
+    fn the_denominator_is_configurable() {
+        let a = att(300, 240, 20);
+        let expected = VotingRule { majority_base: MajorityBase::Expected, ..VotingRule::default() };
+        let present = VotingRule { majority_base: MajorityBase::Present, ..VotingRule::default() };
+        assert_eq!(majority_denominator(&expected, &a), 280);
+        assert_eq!(majority_denominator(&present, &a), 240);
+        // 140 of 280 expected is exactly half: not passed; of 240 present it passes.
+        assert!(!motion_passes(&expected, &a, &tally(140, 100, 0)));
+        assert!(motion_passes(&present, &a, &tally(140, 100, 0)));
+        assert!(!motion_passes(&present, &a, &tally(120, 120, 0)), "exactly half of those present");
+    }
+
+    #[test]
+    fn no_quorum_no_decision() {
+        let rule = VotingRule::default();
+        assert!(!motion_passes(&rule, &att(300, 199, 0), &tally(199, 0, 0)));
+    }
+
+    #[test]
+    fn rates_in_basis_points() {
+        assert_eq!(rate_bp(320, 320), 10_000);
+        assert_eq!(rate_bp(1, 3), 3333);
+        assert_eq!(rate_bp(5, 0), 0);
+    }
+}

@@ -1,0 +1,1 @@
+//! Opinions and suggestions (`/suggestions`), their categories and responses.
