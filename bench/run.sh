@@ -92,6 +92,9 @@ scenario "GET /api/v1/members?gender=female&unit_id=2" "/api/v1/members?gender=f
 scenario "GET /api/v1/members?q=zs (pinyin initials)" "/api/v1/members?q=zs" auth
 scenario "GET /api/v1/members/{id}" "/api/v1/members/$member_id" auth
 scenario "GET /api/v1/units/tree" "/api/v1/units/tree" auth
+scenario "GET /api/v1/proposals?per_page=20 (visibility filter)" "/api/v1/proposals?per_page=20" auth
+scenario "GET /api/v1/proposals/public" "/api/v1/proposals/public" auth
+scenario "GET /api/v1/reports/democracy?year=2023" "/api/v1/reports/democracy?year=2023" auth
 
 echo >>"$out"
 echo "RSS after load: $(( $(rss_kb) / 1024 )) MiB." >>"$out"

@@ -62,6 +62,7 @@ fn configure_routes(cfg: &mut ServiceConfig) {
             .configure(crate::integrations::routes)
             .configure(crate::membership::routes)
             .configure(crate::democracy::routes)
+            .configure(crate::reports::routes)
             .configure(crate::webhooks::routes),
     );
 }

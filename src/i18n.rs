@@ -159,11 +159,15 @@ pub fn problem_text(code: &str, status: u16, lang: Lang) -> (String, String) {
         ),
         "invalid_transition" => ("当前状态下不能执行该操作。", "This action is not allowed in the current state."),
         "congress_exists" => ("该届次的大会已存在。", "A congress with this term and session already exists."),
-        "proposal_prefix_taken" => ("提案编号前缀已被其他大会使用。", "Another congress uses this proposal number prefix."),
+        "proposal_prefix_taken" => {
+            ("提案编号前缀已被其他大会使用。", "Another congress uses this proposal number prefix.")
+        }
         "congress_closed" => ("大会已闭幕，不能再修改。", "The congress is closed; it cannot be changed."),
         "already_delegate" => ("该会员已是本次大会的代表。", "This member is already a delegate of this congress."),
         "already_voted" => ("您已对该事项投票，不能重复投票。", "You have already voted on this motion."),
-        "already_evaluated" => ("您已提交过该测评的评议表。", "You have already submitted a sheet for this evaluation."),
+        "already_evaluated" => {
+            ("您已提交过该测评的评议表。", "You have already submitted a sheet for this evaluation.")
+        }
         "department_name_taken" => ("部门名称已存在。", "A department with this name already exists."),
         "department_code_taken" => ("部门代码已存在。", "A department with this code already exists."),
         "already_handler" => ("该账号已是该部门的承办人。", "This account already handles for this department."),
@@ -171,8 +175,41 @@ pub fn problem_text(code: &str, status: u16, lang: Lang) -> (String, String) {
         "already_converted" => ("该提案已转为意见建议。", "This proposal has already been converted to a suggestion."),
         "target_name_taken" => ("测评对象名称重复。", "Two evaluation targets have the same name."),
         "criterion_name_taken" => ("评分项名称重复。", "Two criteria have the same name."),
+        "congress_rules_frozen" => (
+            "大会已开幕，规则（提案截止日期、编号前缀、附议人数、期限、法定人数、表决基数）不能再修改。",
+            "The congress is in session; its rules (deadline, prefix, co-signers, windows, quorum, majority) are frozen.",
+        ),
+        "congress_not_preparing" => (
+            "大会已开幕，代表名单不能再调整或删除。",
+            "The congress has opened; delegates can no longer be changed or removed.",
+        ),
+        "congress_not_in_session" => {
+            ("大会不在会期中，不能签到或表决。", "The congress is not in session: no check-ins and no voting.")
+        }
+        "delegate_in_use" => (
+            "该代表已有表决、提案、附议或测评记录，不能删除。",
+            "This delegate has ballots, proposals, co-signatures or evaluation sheets; cannot remove.",
+        ),
         // democracy: congresses and delegates (insert above this line)
+        "voting_not_open" => ("该事项未在表决中。", "Voting on this motion is not open."),
+        "not_checked_in" => {
+            ("您未在本次全体会议签到，不能表决。", "You are not checked in at this sitting, so you cannot vote.")
+        }
+        "motion_not_draft" => {
+            ("表决已开始，事项不能再修改。", "Voting has opened; the motion can no longer be changed.")
+        }
         // democracy: motions (insert above this line)
+        "member_profile_required" => (
+            "需要会员身份：请先绑定会员，或由管理员代为登记。",
+            "A member profile is required: bind your account to a member, or ask an administrator to record it.",
+        ),
+        "campaign_incomplete" => (
+            "测评至少需要一个对象和一个评分项才能开始。",
+            "A campaign needs at least one target and one criterion to open.",
+        ),
+        "campaign_not_draft" => ("测评已开始，不能再修改。", "The campaign has opened; it can no longer be changed."),
+        "campaign_not_open" => ("测评未在进行中，不能提交评议表。", "The campaign is not open for sheets."),
+        "results_not_published" => ("测评结束后才公布结果。", "Results are published when the campaign closes."),
         // democracy: departments, suggestions, evaluations (insert above this line)
         // democracy: proposals (insert above this line)
         _ => ("请求无法完成。", "The request cannot be completed."),
@@ -271,8 +308,27 @@ pub fn field_message(code: &str, params: &[(String, String)], lang: Lang) -> Str
             "points to a private, loopback, link-local or metadata address",
         ),
         "url_unresolvable" => ("主机名无法解析", "has a host name that does not resolve"),
+        "level_unit_mismatch" => (
+            "级别与组织不符：学校级大会由校工会召开，二级大会由二级工会召开（该组织为{kind}）",
+            "does not match the unit: school level is held by the school union, unit level by a secondary union",
+        ),
+        "not_above" => ("不能大于 {other}", "must not be greater than {other}"),
+        "outside_congress" => ("代表团不在本次大会的组织范围内", "lies outside the unit holding the congress"),
+        "one_of" => ("请只提供以下之一：{choices}", "give exactly one of: {choices}"),
         // democracy: congresses and delegates (insert above this line)
         // democracy: motions (insert above this line)
+        "not_a_handler" => ("该账号不存在或没有承办人（handler）角色", "is not an account holding the role handler"),
+        "unknown_department" => ("部门不存在：{value}", "unknown department: {value}"),
+        "department_inactive" => ("部门已停用：{value}", "the department is inactive: {value}"),
+        "unknown_congress" => ("大会不存在：{value}", "unknown congress: {value}"),
+        "not_own_member" => ("只能以本人名义提出", "must be your own member id"),
+        "duplicate" => ("与前面的名称重复", "repeats an earlier name"),
+        "unknown_target" => ("测评对象不属于该测评：{value}", "is not a target of this campaign: {value}"),
+        "unknown_criterion" => ("评分项不属于该测评：{value}", "is not a criterion of this campaign: {value}"),
+        "duplicate_score" => ("同一对象的同一评分项重复评分", "scores the same target and criterion twice"),
+        "incomplete_sheet" => {
+            ("评议表不完整，还缺 {missing} 项评分", "the sheet is incomplete: {missing} scores missing")
+        }
         // democracy: departments, suggestions, evaluations (insert above this line)
         // democracy: proposals (insert above this line)
         _ => ("取值无效", "is invalid"),

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod membership;
 pub mod openapi;
 pub mod outbound;
+pub mod reports;
 pub mod schema;
 pub mod seed;
 pub mod telemetry;

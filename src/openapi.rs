@@ -36,6 +36,7 @@ Money is integer fen (`*_fen`). POSTs accept `Idempotency-Key`; versioned resour
         (name = "departments", description = "Handling departments (承办单位) and their handler accounts"),
         (name = "suggestions", description = "意见建议: categorised suggestions and responses"),
         (name = "evaluations", description = "民主评议: evaluation campaigns with anonymous score sheets and aggregated results"),
+        (name = "reports", description = "Dashboards: aggregated figures by year, congress and unit, as JSON, CSV or XLSX (union_admin, scope reports:read)"),
         (name = "me", description = "The mini-program's personal views: my proposals, co-signature invitations, motions open for my vote"),
     )
 )]

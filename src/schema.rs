@@ -374,6 +374,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    proposal_reminders (proposal_id, kind, due_on) {
+        proposal_id -> Int8,
+        kind -> Text,
+        due_on -> Date,
+        sent_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     proposal_replies (id) {
         id -> Int8,
         proposal_id -> Int8,
@@ -653,6 +662,7 @@ diesel::joinable!(proposal_departments -> departments (department_id));
 diesel::joinable!(proposal_departments -> proposals (proposal_id));
 diesel::joinable!(proposal_history -> proposals (proposal_id));
 diesel::joinable!(proposal_history -> users (actor_user_id));
+diesel::joinable!(proposal_reminders -> proposals (proposal_id));
 diesel::joinable!(proposal_replies -> departments (department_id));
 diesel::joinable!(proposal_replies -> proposals (proposal_id));
 diesel::joinable!(proposal_replies -> users (replied_by));
@@ -704,6 +714,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     proposal_cosigners,
     proposal_departments,
     proposal_history,
+    proposal_reminders,
     proposal_replies,
     proposals,
     refresh_tokens,

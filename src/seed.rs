@@ -299,6 +299,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         .execute(&mut conn)
         .await?;
 
+    let democracy =
+        crate::democracy::seed::seed_demo(&mut conn, &unit_ids, &actor).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     // Thousands of rows just arrived: give the planner fresh statistics.
     diesel::sql_query("ANALYZE").execute(&mut conn).await?;
     let total: i64 = members::table.count().get_result(&mut conn).await?;
@@ -308,6 +310,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     );
     println!("administrator (system_admin + union_admin): admin / {admin_password}");
     println!("unit administrator of {}: unit01 / {unit_password}", SECONDARY_UNIONS[0]);
+    println!("{democracy}");
     Ok(())
 }
 

@@ -220,7 +220,7 @@ CREATE TABLE proposals (
     created_at            TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at            TIMESTAMPTZ NOT NULL DEFAULT now(),
     CONSTRAINT proposals_number_key UNIQUE (number),
-    CONSTRAINT proposals_merged_has_target CHECK ((status = 'merged') = (merged_into_id IS NOT NULL)),
+    CONSTRAINT proposals_merged_has_target CHECK (status <> 'merged' OR merged_into_id IS NOT NULL),
     CONSTRAINT proposals_not_merged_into_self CHECK (merged_into_id <> id)
 );
 CREATE INDEX proposals_congress_status_idx ON proposals (congress_id, status);
@@ -294,6 +294,15 @@ CREATE TABLE proposal_history (
 );
 CREATE INDEX proposal_history_proposal_idx ON proposal_history (proposal_id, at);
 CREATE INDEX proposal_history_actor_idx ON proposal_history (actor_user_id);
+
+-- Deadline reminders sent, one per (proposal, kind, deadline): the daily job sends each once.
+CREATE TABLE proposal_reminders (
+    proposal_id  BIGINT NOT NULL REFERENCES proposals (id),
+    kind         TEXT NOT NULL CHECK (kind IN ('reply_due_7d', 'reply_due_1d', 'reply_overdue', 'feedback_due_3d')),
+    due_on       DATE NOT NULL,
+    sent_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CONSTRAINT proposal_reminders_pkey PRIMARY KEY (proposal_id, kind, due_on)
+);
 
 CREATE TABLE suggestions (
     id                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -387,10 +396,58 @@ CREATE TABLE evaluation_scores (
 CREATE INDEX evaluation_scores_target_idx ON evaluation_scores (target_id);
 CREATE INDEX evaluation_scores_criterion_idx ON evaluation_scores (criterion_id);
 
--- Ballots, receipts and sheets are never changed or removed once cast.
+-- Ballots, receipts and sheets are never changed or removed once cast — except by the
+-- reshuffle below, which only ever runs inside the closing transaction.
 CREATE FUNCTION refuse_secret_ballot_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'DELETE' AND TG_TABLE_NAME IN ('ballots', 'evaluation_sheets', 'evaluation_scores')
+       AND current_setting('gonghui.reshuffle', true) = 'on' THEN
+        RETURN OLD;
+    END IF;
     RAISE EXCEPTION '% rows are never changed or deleted', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+
+-- A ballot is written in the voter's transaction, beside the receipt naming the voter, so
+-- the two share a transaction id (xmin) and sit in the same order on disk. When voting
+-- closes, the motion's ballots are rewritten in random order in the closing transaction:
+-- afterwards nothing in the table (ids, xmin, physical order) follows the order of voting.
+-- (While voting is open a database superuser could still correlate; the API never can.)
+CREATE FUNCTION reshuffle_ballots(p_motion BIGINT) RETURNS INTEGER LANGUAGE plpgsql AS $$
+DECLARE
+    n INTEGER;
+BEGIN
+    PERFORM set_config('gonghui.reshuffle', 'on', true);
+    CREATE TEMP TABLE reshuffled_ballots ON COMMIT DROP AS
+        SELECT choice FROM ballots WHERE motion_id = p_motion ORDER BY random();
+    DELETE FROM ballots WHERE motion_id = p_motion;
+    INSERT INTO ballots (motion_id, choice) SELECT p_motion, choice FROM reshuffled_ballots;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DROP TABLE reshuffled_ballots;
+    PERFORM set_config('gonghui.reshuffle', 'off', true);
+    RETURN n;
+END;
+$$;
+
+-- The same for an evaluation campaign's sheets (new random ids, random order) and scores.
+CREATE FUNCTION reshuffle_sheets(p_campaign BIGINT) RETURNS INTEGER LANGUAGE plpgsql AS $$
+DECLARE
+    n INTEGER;
+BEGIN
+    PERFORM set_config('gonghui.reshuffle', 'on', true);
+    CREATE TEMP TABLE reshuffled_sheets ON COMMIT DROP AS
+        SELECT id AS old_id, gen_random_uuid() AS new_id FROM evaluation_sheets
+        WHERE campaign_id = p_campaign ORDER BY random();
+    INSERT INTO evaluation_sheets (id, campaign_id) SELECT new_id, p_campaign FROM reshuffled_sheets;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    INSERT INTO evaluation_scores (sheet_id, target_id, criterion_id, score)
+        SELECT r.new_id, s.target_id, s.criterion_id, s.score
+        FROM evaluation_scores s JOIN reshuffled_sheets r ON r.old_id = s.sheet_id ORDER BY random();
+    DELETE FROM evaluation_scores WHERE sheet_id IN (SELECT old_id FROM reshuffled_sheets);
+    DELETE FROM evaluation_sheets WHERE id IN (SELECT old_id FROM reshuffled_sheets);
+    DROP TABLE reshuffled_sheets;
+    PERFORM set_config('gonghui.reshuffle', 'off', true);
+    RETURN n;
 END;
 $$;
 CREATE TRIGGER ballots_append_only BEFORE UPDATE OR DELETE ON ballots

@@ -117,7 +117,8 @@ pub async fn congress(conn: &mut AsyncPgConnection, id: i64) -> Result<CongressR
 /// The congress, locked for the rest of the transaction (status changes, numbering).
 pub async fn congress_for_update(conn: &mut AsyncPgConnection, id: i64) -> Result<CongressRef, ApiError> {
     // Lock the congress row only (not its unit), then read it with its unit's path.
-    let _: i64 = congresses::table.filter(congresses::id.eq(id)).select(congresses::id).for_update().first(conn).await?;
+    let _: i64 =
+        congresses::table.filter(congresses::id.eq(id)).select(congresses::id).for_update().first(conn).await?;
     congress(conn, id).await
 }
 

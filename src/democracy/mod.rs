@@ -12,28 +12,40 @@
 //!   row; drafts are the proposer's own.
 
 pub mod access;
+pub mod check_ins_store;
 pub mod congresses_api;
 pub mod congresses_dto;
+pub mod congresses_rules;
 pub mod congresses_store;
 pub mod delegates_api;
 pub mod delegates_dto;
 pub mod delegates_store;
-pub mod motions_api;
-pub mod motions_dto;
-pub mod motions_store;
 pub mod departments_api;
 pub mod departments_dto;
 pub mod departments_store;
-pub mod suggestions_api;
-pub mod suggestions_dto;
-pub mod suggestions_store;
 pub mod evaluations_api;
 pub mod evaluations_dto;
+pub mod evaluations_rules;
 pub mod evaluations_store;
+pub mod motions_api;
+pub mod motions_dto;
+pub mod motions_rules;
+pub mod motions_store;
+pub mod proposals_actions_api;
 pub mod proposals_api;
+pub mod proposals_drafts;
 pub mod proposals_dto;
+pub mod proposals_reminders;
+pub mod proposals_report;
 pub mod proposals_store;
+pub mod proposals_workflow;
 pub mod rules;
+pub mod seed;
+pub mod seed_plan;
+pub mod suggestions_api;
+pub mod suggestions_dto;
+pub mod suggestions_rules;
+pub mod suggestions_store;
 pub mod types;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -47,4 +59,5 @@ pub fn routes(cfg: &mut ServiceConfig) {
     suggestions_api::routes(cfg);
     evaluations_api::routes(cfg);
     proposals_api::routes(cfg);
+    proposals_actions_api::routes(cfg);
 }

@@ -14,9 +14,14 @@ use crate::democracy::types::{Feedback, MajorityBase, ProposalStatus};
 pub enum ProposalAction {
     /// The proposer submits the draft. `late`: after the congress's deadline (it becomes a
     /// suggestion); `cosigned`: enough co-signers have already agreed.
-    Submit { late: bool, cosigned: bool },
+    Submit {
+        late: bool,
+        cosigned: bool,
+    },
     /// An invited co-signer answers; `threshold_reached` once enough have agreed.
-    Cosign { threshold_reached: bool },
+    Cosign {
+        threshold_reached: bool,
+    },
     Withdraw,
     Accept,
     Decline,
@@ -29,10 +34,15 @@ pub enum ProposalAction {
     Reply,
     Feedback,
     /// One re-handling after an unsatisfied verdict.
-    Reopen { verdict: Option<Feedback>, rehandled: bool },
+    Reopen {
+        verdict: Option<Feedback>,
+        rehandled: bool,
+    },
     /// `feedback_window_over`: a replied proposal without feedback may be closed once the
     /// proposer's feedback window has passed.
-    Close { feedback_window_over: bool },
+    Close {
+        feedback_window_over: bool,
+    },
 }
 
 impl ProposalAction {
@@ -136,8 +146,7 @@ pub fn proposal_transition(from: ProposalStatus, action: ProposalAction) -> Resu
 /// Whether the committee (and handlers, and the public list) may see a proposal in this
 /// status: drafts and proposals still gathering co-signatures are the proposer's own.
 pub fn visible_to_committee(status: ProposalStatus) -> bool {
-    !matches!(status, ProposalStatus::Draft | ProposalStatus::Submitted)
-        && !(status == ProposalStatus::Withdrawn)
+    !matches!(status, ProposalStatus::Draft | ProposalStatus::Submitted) && !(status == ProposalStatus::Withdrawn)
 }
 
 /// `2023-TA` and 7 → `2023-TA-007`.
@@ -260,7 +269,9 @@ pub fn votes_needed(rule: &VotingRule, att: &Attendance) -> i64 {
 /// A motion passes when the sitting has its quorum and more than half of the denominator
 /// voted for (abstentions and absences count as not for).
 pub fn motion_passes(rule: &VotingRule, att: &Attendance, tally: &Tally) -> bool {
-    quorum_met(rule, att) && majority_denominator(rule, att) > 0 && tally.for_count * 2 > majority_denominator(rule, att)
+    quorum_met(rule, att)
+        && majority_denominator(rule, att) > 0
+        && tally.for_count * 2 > majority_denominator(rule, att)
 }
 
 /// Participation rate in basis points (10000 = 100%): `part` of `whole`, rounded down.
@@ -297,7 +308,8 @@ mod tests {
             v.push(A::Cosign { threshold_reached: t });
             v.push(A::Close { feedback_window_over: t });
         }
-        for verdict in [None, Some(Feedback::Satisfied), Some(Feedback::BasicallySatisfied), Some(Feedback::Unsatisfied)]
+        for verdict in
+            [None, Some(Feedback::Satisfied), Some(Feedback::BasicallySatisfied), Some(Feedback::Unsatisfied)]
         {
             for rehandled in [false, true] {
                 v.push(A::Reopen { verdict, rehandled });

@@ -23,6 +23,7 @@ pub fn registry() -> Registry {
     crate::webhooks::deliver::register(&mut r);
     crate::integrations::wechat::messages::register(&mut r);
     crate::membership::birthdays::register(&mut r);
+    crate::democracy::proposals_reminders::register(&mut r);
     r
 }
 

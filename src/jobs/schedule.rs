@@ -36,9 +36,25 @@ pub fn occurrences(today: NaiveDate) -> Vec<NewJob> {
         .collect()
 }
 
+/// The daily proposal reminders, today's and tomorrow's, at 09:00 Asia/Shanghai (01:00 UTC).
+pub fn daily_occurrences(today: NaiveDate) -> Vec<NewJob> {
+    use crate::democracy::proposals_reminders::JOB_KIND;
+    [today, today.succ_opt().unwrap_or(today)]
+        .into_iter()
+        .map(|day| {
+            let at = Utc.from_utc_datetime(&day.and_hms_opt(1, 0, 0).unwrap_or_default());
+            NewJob::new(JOB_KIND, serde_json::json!({ "day": day }))
+                .at(at)
+                .dedupe(format!("{JOB_KIND}:{day}"))
+                .max_attempts(5)
+        })
+        .collect()
+}
+
 pub async fn ensure_scheduled(ctx: &JobContext) -> Result<(), ApiError> {
     let mut conn = ctx.pool.get().await?;
-    for job in occurrences(crate::membership::rules::today_shanghai()) {
+    let today = crate::membership::rules::today_shanghai();
+    for job in occurrences(today).into_iter().chain(daily_occurrences(today)) {
         queue::enqueue(&mut conn, job).await?;
     }
     Ok(())
@@ -54,5 +70,13 @@ mod tests {
         let keys: Vec<_> = jobs.iter().map(|j| j.dedupe_key.clone().unwrap()).collect();
         assert_eq!(keys, ["membership.birthday_list:2026-12", "membership.birthday_list:2027-01"]);
         assert_eq!(jobs[1].run_at.unwrap().to_rfc3339(), "2027-01-01T00:00:00+00:00");
+    }
+
+    #[test]
+    fn proposal_reminders_run_daily_once() {
+        let jobs = daily_occurrences(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+        let keys: Vec<_> = jobs.iter().map(|j| j.dedupe_key.clone().unwrap()).collect();
+        assert_eq!(keys, ["democracy.proposal_reminders:2026-12-31", "democracy.proposal_reminders:2027-01-01"]);
+        assert_eq!(jobs[0].run_at.unwrap().to_rfc3339(), "2026-12-31T01:00:00+00:00");
     }
 }

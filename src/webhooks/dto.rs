@@ -35,6 +35,9 @@ pub enum EventType {
     /// A proposal changed status (every transition: action, from, to, number).
     #[serde(rename = "proposal.status_changed")]
     ProposalStatusChanged,
+    /// A proposal deadline is near or has passed (reply due in 7 days / 1 day, overdue, feedback due).
+    #[serde(rename = "proposal.reminder")]
+    ProposalReminder,
     /// Voting on a motion closed: counts, quorum and whether it passed (never who voted how).
     #[serde(rename = "motion.result")]
     MotionResult,
@@ -47,7 +50,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 12] = [
+    pub const ALL: [EventType; 13] = [
         EventType::MemberCreated,
         EventType::MemberUpdated,
         EventType::MemberTransferred,
@@ -57,6 +60,7 @@ impl EventType {
         EventType::MembersBirthdayList,
         EventType::WebhookPing,
         EventType::ProposalStatusChanged,
+        EventType::ProposalReminder,
         EventType::MotionResult,
         EventType::SuggestionResponded,
         EventType::EvaluationPublished,
@@ -73,6 +77,7 @@ impl EventType {
             EventType::MembersBirthdayList => "members.birthday_list",
             EventType::WebhookPing => "webhook.ping",
             EventType::ProposalStatusChanged => "proposal.status_changed",
+            EventType::ProposalReminder => "proposal.reminder",
             EventType::MotionResult => "motion.result",
             EventType::SuggestionResponded => "suggestion.responded",
             EventType::EvaluationPublished => "evaluation.published",

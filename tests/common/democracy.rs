@@ -41,7 +41,14 @@ pub async fn set_congress_status(app: &TestApp, congress_id: i64, status: &str) 
 }
 
 /// `n` new members of `unit_id` (staff numbers `<tag>-1` …), made delegates of `kind`.
-pub async fn delegates(app: &TestApp, congress_id: i64, unit_id: i64, kind: &str, n: usize, tag: &str) -> Vec<Delegate> {
+pub async fn delegates(
+    app: &TestApp,
+    congress_id: i64,
+    unit_id: i64,
+    kind: &str,
+    n: usize,
+    tag: &str,
+) -> Vec<Delegate> {
     if n == 0 {
         return Vec::new();
     }
@@ -106,6 +113,8 @@ pub struct DemocracyFixtures {
     pub motion: i64,
     pub department: i64,
     pub proposal: i64,
+    /// An accepted proposal of the same congress (a merge target).
+    pub accepted_proposal: i64,
     pub suggestion: i64,
     pub evaluation: i64,
 }
@@ -130,6 +139,14 @@ pub async fn matrix_fixtures(app: &TestApp, org: &Org) -> DemocracyFixtures {
             formal.id
         ))
         .await;
+    let accepted_proposal = app
+        .scalar(&format!(
+            "INSERT INTO proposals (congress_id, proposer_delegate_id, title, category, cause, analysis, measures, \
+             status, number) VALUES ({congress}, {}, '关于改善食堂伙食的提案', 'logistics', '伙食', '价格偏高', '引入竞争', \
+             'accepted', '2023-TA-900') RETURNING id",
+            formal.id
+        ))
+        .await;
     let suggestion = app
         .scalar(&format!(
             "INSERT INTO suggestions (congress_id, member_id, category, title, content) \
@@ -142,7 +159,18 @@ pub async fn matrix_fixtures(app: &TestApp, org: &Org) -> DemocracyFixtures {
             "INSERT INTO evaluation_campaigns (congress_id, title) VALUES ({congress}, '2023 年度职能部门民主评议') RETURNING id"
         ))
         .await;
-    DemocracyFixtures { congress, unit_congress, formal, observer, motion, department, proposal, suggestion, evaluation }
+    DemocracyFixtures {
+        congress,
+        unit_congress,
+        formal,
+        observer,
+        motion,
+        department,
+        proposal,
+        accepted_proposal,
+        suggestion,
+        evaluation,
+    }
 }
 
 /// A unit-level congress of `unit_id` (preparing).

@@ -13,7 +13,9 @@
 //! - [`EVENT_PROPOSAL_REPLIED`] (proposal accepted or replied — democracy),
 //! - [`EVENT_CLAIM_APPROVED`] (illness-aid claim approved or paid — aid),
 //! - [`EVENT_DISTRIBUTION_READY`] (a welfare distribution ready to collect — welfare),
-//! - [`EVENT_ENTRY_CONFIRMED`] (a competition entry confirmed — competitions).
+//! - [`EVENT_ENTRY_CONFIRMED`] (a competition entry confirmed — competitions),
+//! - [`EVENT_COSIGN_INVITED`] (invited to co-sign a proposal — democracy),
+//! - [`EVENT_PROPOSAL_DUE`] (a reply or feedback deadline is near or passed — democracy).
 
 use std::sync::Arc;
 
@@ -34,9 +36,20 @@ pub const EVENT_PROPOSAL_REPLIED: &str = "proposal_replied";
 pub const EVENT_CLAIM_APPROVED: &str = "claim_approved";
 pub const EVENT_DISTRIBUTION_READY: &str = "distribution_ready";
 pub const EVENT_ENTRY_CONFIRMED: &str = "entry_confirmed";
+/// A delegate is invited to co-sign a proposal (democracy).
+pub const EVENT_COSIGN_INVITED: &str = "cosign_invited";
+/// A proposal deadline is near or passed: the reply (to handlers with a member profile) or
+/// the proposer's feedback (democracy reminders).
+pub const EVENT_PROPOSAL_DUE: &str = "proposal_due";
 /// Every event a template may be configured for.
-pub const EVENTS: [&str; 4] =
-    [EVENT_PROPOSAL_REPLIED, EVENT_CLAIM_APPROVED, EVENT_DISTRIBUTION_READY, EVENT_ENTRY_CONFIRMED];
+pub const EVENTS: [&str; 6] = [
+    EVENT_PROPOSAL_REPLIED,
+    EVENT_CLAIM_APPROVED,
+    EVENT_DISTRIBUTION_READY,
+    EVENT_ENTRY_CONFIRMED,
+    EVENT_COSIGN_INVITED,
+    EVENT_PROPOSAL_DUE,
+];
 
 pub const JOB_KIND: &str = "wechat.send_message";
 const MAX_ATTEMPTS: i32 = 8;
