@@ -152,6 +152,14 @@ pub struct DelegateRef {
 
 type DelegateRow = (i64, i64, i64, String, i64);
 
+const DELEGATE_COLUMNS: (
+    delegates::id,
+    delegates::congress_id,
+    delegates::member_id,
+    delegates::kind,
+    delegates::delegation_unit_id,
+) = (delegates::id, delegates::congress_id, delegates::member_id, delegates::kind, delegates::delegation_unit_id);
+
 fn delegate_ref((id, congress_id, member_id, kind, delegation_unit_id): DelegateRow) -> DelegateRef {
     DelegateRef {
         id,
@@ -171,13 +179,7 @@ pub async fn delegate_of(
     let row: Option<DelegateRow> = delegates::table
         .filter(delegates::congress_id.eq(congress_id))
         .filter(delegates::member_id.eq(member_id))
-        .select((
-            delegates::id,
-            delegates::congress_id,
-            delegates::member_id,
-            delegates::kind,
-            delegates::delegation_unit_id,
-        ))
+        .select(DELEGATE_COLUMNS)
         .first(conn)
         .await
         .optional()?;
@@ -186,18 +188,8 @@ pub async fn delegate_of(
 
 /// A delegate by id.
 pub async fn delegate(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<DelegateRef>, ApiError> {
-    let row: Option<DelegateRow> = delegates::table
-        .filter(delegates::id.eq(id))
-        .select((
-            delegates::id,
-            delegates::congress_id,
-            delegates::member_id,
-            delegates::kind,
-            delegates::delegation_unit_id,
-        ))
-        .first(conn)
-        .await
-        .optional()?;
+    let row: Option<DelegateRow> =
+        delegates::table.filter(delegates::id.eq(id)).select(DELEGATE_COLUMNS).first(conn).await.optional()?;
     Ok(row.map(delegate_ref))
 }
 
@@ -221,13 +213,7 @@ pub async fn formal_delegate(
 pub async fn delegates_of_member(conn: &mut AsyncPgConnection, member_id: i64) -> Result<Vec<DelegateRef>, ApiError> {
     let rows: Vec<DelegateRow> = delegates::table
         .filter(delegates::member_id.eq(member_id))
-        .select((
-            delegates::id,
-            delegates::congress_id,
-            delegates::member_id,
-            delegates::kind,
-            delegates::delegation_unit_id,
-        ))
+        .select(DELEGATE_COLUMNS)
         .order(delegates::congress_id.desc())
         .load(conn)
         .await?;

@@ -52,6 +52,18 @@ fn respond(p: ProposalView) -> HttpResponse {
     with_etag(&mut HttpResponse::Ok(), p.version).json(p)
 }
 
+/// The body every action shares: the caller's standing, then one workflow call.
+macro_rules! act {
+    ($state:ident, $principal:ident, $ctx:ident, $id:ident, |$conn:ident, $a:ident, $pid:ident| $call:expr) => {{
+        let (mut conn, viewer) = standing(&$state, &$principal).await?;
+        let actor = Actor::new(&$principal, &$ctx);
+        let decides = has_permission(&$principal, Permission::ProposalsDecide);
+        let acting = Acting { config: &$state.config, viewer: &viewer, actor: &actor, decides };
+        let ($conn, $a, $pid) = (&mut conn, &acting, $id.into_inner());
+        Ok(respond($call.await?))
+    }};
+}
+
 /// Submits a draft (the proposer). Co-signers are invited; once the congress's number of them agree, the committee sees it. Submitted after the congress's deadline, it becomes a suggestion.
 #[utoipa::path(
     tag = "proposals",
@@ -66,12 +78,7 @@ pub async fn submit_proposal(
     ctx: RequestContext,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::submit(&mut conn, &a, id).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::submit(conn, a, id))
 }
 
 /// An invited co-signer agrees or declines (one answer each; a record per delegate).
@@ -90,12 +97,7 @@ pub async fn cosign_proposal(
     id: web::Path<i64>,
     ValidJson(body): ValidJson<CosignBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::cosign(&mut conn, &a, id, &body).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::cosign(conn, a, id, &body))
 }
 
 /// The proposer withdraws the proposal before the committee decides.
@@ -114,12 +116,7 @@ pub async fn withdraw_proposal(
     id: web::Path<i64>,
     ValidJson(body): ValidJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::withdraw(&mut conn, &a, id, &body).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::withdraw(conn, a, id, &body))
 }
 
 /// 立案: the committee accepts the proposal, which gets its number (`2023-TA-001`, in order of acceptance).
@@ -139,12 +136,7 @@ pub async fn accept_proposal(
     ValidJson(body): ValidJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::accept(&mut conn, &a, id, &body).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::accept(conn, a, id, &body))
 }
 
 /// 不予立案, with the reason the proposer reads.
@@ -164,12 +156,7 @@ pub async fn decline_proposal(
     ValidJson(body): ValidJson<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::decline(&mut conn, &a, id, &body).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::decline(conn, a, id, &body))
 }
 
 /// Converts the proposal (under review or declined) into a suggestion.
@@ -189,12 +176,7 @@ pub async fn convert_proposal(
     ValidJson(body): ValidJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::convert(&mut conn, &a, id, &body).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::convert(conn, a, id, &body))
 }
 
 /// 并案: merges the proposal into another of the same congress; its proposers become co-proposers there.
@@ -214,12 +196,7 @@ pub async fn merge_proposal(
     ValidJson(body): ValidJson<MergeBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::merge(&mut conn, &a, id, &body).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::merge(conn, a, id, &body))
 }
 
 /// 交办: the lead and co-handling departments and the reply deadline (default: the congress's reply window). Allowed again until the reply.
@@ -239,12 +216,7 @@ pub async fn assign_proposal(
     ValidJson(body): ValidJson<AssignBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::assign(&mut conn, &a, id, &body).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::assign(conn, a, id, &body))
 }
 
 /// The lead department asks for more time (at most the congress's `max_extension_days`, once).
@@ -264,12 +236,7 @@ pub async fn request_proposal_extension(
     ValidJson(body): ValidJson<ExtensionBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsReply)?;
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::request_extension(&mut conn, &a, id, &body).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::request_extension(conn, a, id, &body))
 }
 
 /// The committee approves the requested extension: the deadline moves.
@@ -289,12 +256,7 @@ pub async fn approve_proposal_extension(
     ValidJson(body): ValidJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::decide_extension(&mut conn, &a, id, true, &body).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::decide_extension(conn, a, id, true, &body))
 }
 
 /// The committee refuses the requested extension.
@@ -314,12 +276,7 @@ pub async fn reject_proposal_extension(
     ValidJson(body): ValidJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::decide_extension(&mut conn, &a, id, false, &body).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::decide_extension(conn, a, id, false, &body))
 }
 
 /// A handler of the lead department replies, with a result code (A solved · B in progress · C planned · D for reference). Whether it was on time is recorded; the proposer's feedback window opens.
@@ -339,12 +296,7 @@ pub async fn reply_proposal(
     ValidJson(body): ValidJson<ReplyBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsReply)?;
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::reply(&mut conn, &a, id, &body).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::reply(conn, a, id, &body))
 }
 
 /// The proposer's verdict on the reply: satisfied, basically satisfied or unsatisfied (the committee may then reopen it once).
@@ -363,12 +315,7 @@ pub async fn give_proposal_feedback(
     id: web::Path<i64>,
     ValidJson(body): ValidJson<FeedbackBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::feedback(&mut conn, &a, id, &body).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::feedback(conn, a, id, &body))
 }
 
 /// One re-handling after an unsatisfied verdict (409 `reopen_requires_unsatisfied`, `rehandle_used`).
@@ -388,12 +335,7 @@ pub async fn reopen_proposal(
     ValidJson(body): ValidJson<ReopenBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::reopen(&mut conn, &a, id, &body).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::reopen(conn, a, id, &body))
 }
 
 /// 办结: after the proposer's feedback, or once the feedback window has passed without one.
@@ -413,10 +355,5 @@ pub async fn close_proposal(
     ValidJson(body): ValidJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    let (mut conn, viewer) = standing(&state, &principal).await?;
-    let actor = Actor::new(&principal, &ctx);
-    let decides = has_permission(&principal, Permission::ProposalsDecide);
-    let a = Acting { config: &state.config, viewer: &viewer, actor: &actor, decides };
-    let id = id.into_inner();
-    Ok(respond(proposals_workflow::close(&mut conn, &a, id, &body).await?))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::close(conn, a, id, &body))
 }

@@ -437,6 +437,7 @@ pub struct HandlingLine {
 #[into_params(parameter_in = Query)]
 pub struct ReportFormatQuery {
     /// `json` (default) or `markdown`.
+    #[param(inline)]
     pub format: Option<ReportFormat>,
 }
 
