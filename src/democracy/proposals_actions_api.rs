@@ -11,6 +11,7 @@ use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::permissions::{Permission, authorize, has_permission};
 use crate::auth::principal::Principal;
+use crate::democracy::proposals_decisions;
 use crate::democracy::proposals_dto::{
     AssignBody, CommentBody, CosignBody, ExtensionBody, FeedbackBody, MergeBody, ProposalView, ReasonBody, ReopenBody,
     ReplyBody,
@@ -136,7 +137,7 @@ pub async fn accept_proposal(
     ValidJson(body): ValidJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::accept(conn, a, id, &body))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::accept(conn, a, id, &body))
 }
 
 /// 不予立案, with the reason the proposer reads.
@@ -156,7 +157,7 @@ pub async fn decline_proposal(
     ValidJson(body): ValidJson<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::decline(conn, a, id, &body))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::decline(conn, a, id, &body))
 }
 
 /// Converts the proposal (under review or declined) into a suggestion.
@@ -176,7 +177,7 @@ pub async fn convert_proposal(
     ValidJson(body): ValidJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::convert(conn, a, id, &body))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::convert(conn, a, id, &body))
 }
 
 /// 并案: merges the proposal into another of the same congress; its proposers become co-proposers there.
@@ -196,7 +197,7 @@ pub async fn merge_proposal(
     ValidJson(body): ValidJson<MergeBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::merge(conn, a, id, &body))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::merge(conn, a, id, &body))
 }
 
 /// 交办: the lead and co-handling departments and the reply deadline (default: the congress's reply window). Allowed again until the reply.
@@ -216,7 +217,7 @@ pub async fn assign_proposal(
     ValidJson(body): ValidJson<AssignBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::assign(conn, a, id, &body))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::assign(conn, a, id, &body))
 }
 
 /// The lead department asks for more time (at most the congress's `max_extension_days`, once).
@@ -256,7 +257,7 @@ pub async fn approve_proposal_extension(
     ValidJson(body): ValidJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::decide_extension(conn, a, id, true, &body))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::decide_extension(conn, a, id, true, &body))
 }
 
 /// The committee refuses the requested extension.
@@ -276,7 +277,7 @@ pub async fn reject_proposal_extension(
     ValidJson(body): ValidJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::decide_extension(conn, a, id, false, &body))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::decide_extension(conn, a, id, false, &body))
 }
 
 /// A handler of the lead department replies, with a result code (A solved · B in progress · C planned · D for reference). Whether it was on time is recorded; the proposer's feedback window opens.
@@ -335,7 +336,7 @@ pub async fn reopen_proposal(
     ValidJson(body): ValidJson<ReopenBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::reopen(conn, a, id, &body))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::reopen(conn, a, id, &body))
 }
 
 /// 办结: after the proposer's feedback, or once the feedback window has passed without one.
@@ -355,5 +356,5 @@ pub async fn close_proposal(
     ValidJson(body): ValidJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::close(conn, a, id, &body))
+    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::close(conn, a, id, &body))
 }

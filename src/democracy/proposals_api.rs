@@ -18,7 +18,7 @@ use crate::democracy::proposals_dto::{
     CosignInvitation, CreateProposal, HandlingReport, HistoryEntry, ProposalQuery, ProposalSummary, ProposalView,
     PublicProposal, PublicProposalQuery, ReportFormat, ReportFormatQuery, UpdateProposal,
 };
-use crate::democracy::{proposals_drafts, proposals_report, proposals_store as store};
+use crate::democracy::{proposals_drafts, proposals_lists as lists, proposals_report, proposals_store as store};
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
@@ -100,11 +100,11 @@ pub async fn list_proposals(
     let viewer = store::viewer(&mut conn, &principal).await?;
     match export::requested(&req, format.format) {
         Format::Json => {
-            let (items, total) = store::list(&mut conn, &viewer, &q, &page).await?;
+            let (items, total) = lists::list(&mut conn, &viewer, &q, &page).await?;
             Ok(HttpResponse::Ok().json(page.wrap(items, total)))
         }
         f => {
-            let items = store::list_all(&mut conn, &viewer, &q, MAX_EXPORT_ROWS).await?;
+            let items = lists::list_all(&mut conn, &viewer, &q, MAX_EXPORT_ROWS).await?;
             export::respond(&summary_table(&items), f, "proposals")
         }
     }
@@ -125,7 +125,7 @@ pub async fn list_public_proposals(
     ValidQuery(page): ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let (items, total) = store::public_list(&mut conn, &q, &page).await?;
+    let (items, total) = lists::public_list(&mut conn, &q, &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
 
@@ -238,7 +238,7 @@ pub async fn my_proposals(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let viewer = store::viewer(&mut conn, &principal).await?;
-    let (items, total) = store::mine(&mut conn, &viewer, &page).await?;
+    let (items, total) = lists::mine(&mut conn, &viewer, &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
 
@@ -257,7 +257,7 @@ pub async fn my_cosign_invitations(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let viewer = store::viewer(&mut conn, &principal).await?;
-    let (items, total) = store::pending_invitations(&mut conn, &viewer, &page).await?;
+    let (items, total) = lists::pending_invitations(&mut conn, &viewer, &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
 
