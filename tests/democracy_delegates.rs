@@ -307,6 +307,18 @@ async fn the_roll_filters_by_kind_category_delegation_and_name() {
     }
     app.get("/congresses/999999/delegates").token(&admin.token).send().await.assert_problem(404, "not_found");
     app.get(&format!("{base}/999999")).token(&admin.token).send().await.assert_problem(404, "not_found");
+
+    // The roll as a file (代表名单): every matching delegate, not one page.
+    let csv = app.get(&format!("{base}?format=csv&kind=formal&per_page=1")).token(&admin.token).send().await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let text = csv.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1 + 13, "a header and the 13 formal delegates");
+    assert!(lines[0].contains("工号") && lines[0].contains("代表团"), "{}", lines[0]);
+    assert!(text.contains("A001,张三,机电工程学院工会,机电工程学院工会,正式代表,领导干部,0,0"), "{text}");
+    let xlsx = app.get(&format!("{base}?format=xlsx")).token(&admin.token).send().await;
+    assert_eq!((xlsx.status, &xlsx.body[..2]), (200, &b"PK"[..]), "a zip (xlsx) file");
 }
 
 #[actix_web::test]

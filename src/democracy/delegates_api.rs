@@ -7,7 +7,7 @@
 //! taken while it is in session. Readers (`CongressesRead`) see the whole roll of a congress
 //! in their scope and, of the school congress, the delegations in their scope.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
@@ -22,6 +22,7 @@ use crate::democracy::delegates_dto::{
 use crate::democracy::delegates_store as store;
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
+use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 
@@ -38,12 +39,37 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(congress_participation);
 }
 
-/// The roll: delegates with their member, delegation and attendance so far.
+/// The roll sheet (代表名单) as exported.
+fn roll_table(items: &[DelegateView]) -> Table {
+    Table {
+        headers: vec!["工号", "姓名", "所属单位", "代表团", "代表类别", "身份", "出席次数", "请假次数"],
+        rows: items
+            .iter()
+            .map(|d| {
+                vec![
+                    d.staff_no.clone(),
+                    d.name.clone(),
+                    d.unit_name.clone(),
+                    d.delegation_unit_name.clone(),
+                    d.kind.label().to_owned(),
+                    d.category.label().to_owned(),
+                    d.sittings_present.to_string(),
+                    d.sittings_excused.to_string(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// The roll: delegates with their member, delegation and attendance so far; with
+/// `format=csv|xlsx` (or `Accept: text/csv`) the whole roll as a file (代表名单).
 #[utoipa::path(
     tag = "delegates",
-    params(("id" = i64, Path), DelegateQuery, PageParams),
+    params(("id" = i64, Path), DelegateQuery, PageParams, FormatParam),
     responses(
-        (status = 200, body = Page<DelegateView>), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 200, description = "A page of delegates, or a CSV/XLSX file of all of them", body = Page<DelegateView>,
+            content((Page<DelegateView> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem),
     ),
     security(("bearer" = []))
@@ -55,12 +81,22 @@ pub async fn list_delegates(
     id: web::Path<i64>,
     ValidQuery(q): ValidQuery<DelegateQuery>,
     ValidQuery(page): ValidQuery<PageParams>,
+    ValidQuery(format): ValidQuery<FormatParam>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesRead)?;
     let mut conn = state.pool.get().await?;
     let (congress, visible) = store::readable(&mut conn, &auth.scope, id.into_inner()).await?;
-    let (items, total) = store::list(&mut conn, congress.id, &visible, &q, &page).await?;
-    Ok(HttpResponse::Ok().json(page.wrap(items, total)))
+    match export::requested(&req, format.format) {
+        Format::Json => {
+            let (items, total) = store::list(&mut conn, congress.id, &visible, &q, &page).await?;
+            Ok(HttpResponse::Ok().json(page.wrap(items, total)))
+        }
+        f => {
+            let items = store::list_all(&mut conn, congress.id, &visible, &q, MAX_EXPORT_ROWS).await?;
+            export::respond(&roll_table(&items), f, "delegates")
+        }
+    }
 }
 
 /// Makes an active member a delegate (until the congress closes).

@@ -176,6 +176,18 @@ pub async fn list(
     roll(conn, congress_id, visible, &f, page.per_page(), page.offset()).await
 }
 
+/// Every delegate matching `filter` the reader sees, for exports (bounded).
+pub async fn list_all(
+    conn: &mut AsyncPgConnection,
+    congress_id: i64,
+    visible: &Visible,
+    filter: &DelegateQuery,
+    max: i64,
+) -> Result<Vec<DelegateView>, ApiError> {
+    let f = RollFilter { query: Some(filter), delegate_id: None };
+    Ok(roll(conn, congress_id, visible, &f, max, 0).await?.0)
+}
+
 /// One delegate of the congress that the reader sees, or 404.
 pub async fn get(
     conn: &mut AsyncPgConnection,
