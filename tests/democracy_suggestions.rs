@@ -455,3 +455,37 @@ async fn statistics_count_every_category_and_source() {
     }
     app.get("/suggestions/stats").send().await.assert_problem(401, "missing_token");
 }
+
+/// The member who made a suggestion hears on WeChat when it is answered (once), when WeChat
+/// is configured, the event has a template and the member is bound.
+#[actix_web::test]
+async fn the_member_is_told_on_wechat_when_answered() {
+    let app = TestApp::spawn_with(&[
+        ("GONGHUI_WECHAT_APPID", "wx-test"),
+        ("GONGHUI_WECHAT_SECRET", "s"),
+        ("GONGHUI_WECHAT_API_BASE", "http://127.0.0.1:9"),
+        ("GONGHUI_WECHAT_TEMPLATES", "suggestion_responded=TPL-SUGGESTION"),
+    ])
+    .await;
+    let w = world(&app).await;
+    app.sql(&format!(
+        "INSERT INTO wechat_bindings (openid, member_id, method) VALUES ('oz', {}, 'cas')",
+        w.org.zhang_san
+    ))
+    .await;
+    let s = suggest(&app, &w.zhang, body("logistics", "食堂延长供餐时间")).await;
+    let path = format!("/suggestions/{}/respond", s["id"]);
+    let answer = json!({"response": "已协调后勤，晚餐延长至 19:30。"});
+    app.post(&path).token(&w.committee.token).json(&answer).send().await.assert_ok(200);
+    let sql = format!(
+        "SELECT count(*) AS id FROM wechat_messages WHERE member_id = {} AND template_id = 'TPL-SUGGESTION' \
+         AND page = 'pages/suggestions/detail?id={}'",
+        w.org.zhang_san, s["id"]
+    );
+    assert_eq!(app.scalar(&sql).await, 1);
+    // An unnamed suggestion recorded by the union has nobody to tell.
+    let unnamed = suggest(&app, &w.admin, body("other", "匿名意见")).await;
+    let path = format!("/suggestions/{}/respond", unnamed["id"]);
+    app.post(&path).token(&w.committee.token).json(&answer).send().await.assert_ok(200);
+    assert_eq!(app.scalar("SELECT count(*) AS id FROM wechat_messages").await, 1);
+}

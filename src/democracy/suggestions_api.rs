@@ -213,6 +213,6 @@ pub async fn respond_suggestion(
     authorize(&principal, Permission::SuggestionsManage)?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let suggestion = store::respond(&mut conn, id.into_inner(), &body, if_match, &actor).await?;
+    let suggestion = store::respond(&mut conn, &state.config, id.into_inner(), &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), suggestion.version).json(suggestion))
 }

@@ -271,6 +271,7 @@ pub async fn create(
 /// integrated system (`suggestion.responded`), all in one transaction.
 pub async fn respond(
     conn: &mut AsyncPgConnection,
+    config: &crate::config::Config,
     id: i64,
     input: &RespondSuggestion,
     if_match: IfMatch,
@@ -315,6 +316,17 @@ pub async fn respond(
             "responded_at": after.responded_at,
         });
         crate::webhooks::emit(conn, "suggestion.responded", event).await?;
+        if let Some(member_id) = after.member_id {
+            use crate::integrations::wechat::messages::{EVENT_SUGGESTION_RESPONDED, enqueue_member_message};
+            let data = json!({
+                "thing1": after.title,
+                "phrase2": "已答复",
+                "date3": crate::membership::rules::today_shanghai().to_string(),
+                "page": format!("pages/suggestions/detail?id={id}"),
+            });
+            let dedupe = format!("suggestion:{id}:responded");
+            enqueue_member_message(conn, config, member_id, EVENT_SUGGESTION_RESPONDED, data, &dedupe).await?;
+        }
         Ok(after)
     })
     .await

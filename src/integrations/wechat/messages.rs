@@ -15,7 +15,8 @@
 //! - [`EVENT_DISTRIBUTION_READY`] (a welfare distribution ready to collect — welfare),
 //! - [`EVENT_ENTRY_CONFIRMED`] (a competition entry confirmed — competitions),
 //! - [`EVENT_COSIGN_INVITED`] (invited to co-sign a proposal — democracy),
-//! - [`EVENT_PROPOSAL_DUE`] (a reply or feedback deadline is near or passed — democracy).
+//! - [`EVENT_PROPOSAL_DUE`] (a reply or feedback deadline is near or passed — democracy),
+//! - [`EVENT_SUGGESTION_RESPONDED`] (a member's suggestion was answered — democracy).
 
 use std::sync::Arc;
 
@@ -41,14 +42,17 @@ pub const EVENT_COSIGN_INVITED: &str = "cosign_invited";
 /// A proposal deadline is near or passed: the reply (to handlers with a member profile) or
 /// the proposer's feedback (democracy reminders).
 pub const EVENT_PROPOSAL_DUE: &str = "proposal_due";
+/// A member's suggestion was answered (democracy).
+pub const EVENT_SUGGESTION_RESPONDED: &str = "suggestion_responded";
 /// Every event a template may be configured for.
-pub const EVENTS: [&str; 6] = [
+pub const EVENTS: [&str; 7] = [
     EVENT_PROPOSAL_REPLIED,
     EVENT_CLAIM_APPROVED,
     EVENT_DISTRIBUTION_READY,
     EVENT_ENTRY_CONFIRMED,
     EVENT_COSIGN_INVITED,
     EVENT_PROPOSAL_DUE,
+    EVENT_SUGGESTION_RESPONDED,
 ];
 
 pub const JOB_KIND: &str = "wechat.send_message";
