@@ -7,9 +7,7 @@ use validator::Validate;
 
 use crate::democracy::types::{CongressKind, CongressLevel, CongressStatus, MajorityBase};
 
-fn no_surrounding_space(v: &str) -> Result<(), validator::ValidationError> {
-    if v.trim() == v { Ok(()) } else { Err(validator::ValidationError::new("invalid_format")) }
-}
+use crate::http::validators::no_surrounding_space;
 
 fn prefix_format(v: &str) -> Result<(), validator::ValidationError> {
     if crate::democracy::congresses_rules::prefix_ok(v) {

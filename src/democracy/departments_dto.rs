@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-fn no_surrounding_space(v: &str) -> Result<(), validator::ValidationError> {
-    if v.trim() == v { Ok(()) } else { Err(validator::ValidationError::new("invalid_format")) }
-}
+use crate::http::validators::no_surrounding_space;
 
 fn department_code_ok(v: &str) -> Result<(), validator::ValidationError> {
     let ok = (1..=32).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');

@@ -7,9 +7,7 @@ use validator::Validate;
 
 use crate::democracy::types::{CampaignStatus, TargetKind};
 
-fn not_blank(v: &str) -> Result<(), validator::ValidationError> {
-    if v.trim().is_empty() { Err(validator::ValidationError::new("required")) } else { Ok(()) }
-}
+use crate::http::validators::not_blank;
 
 /// Who or what is evaluated: a department or a leader.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]

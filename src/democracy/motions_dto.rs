@@ -8,9 +8,7 @@ use validator::Validate;
 
 use crate::democracy::types::{Choice, MajorityBase, MotionKind, MotionStatus};
 
-fn no_surrounding_space(v: &str) -> Result<(), validator::ValidationError> {
-    if v.trim() == v { Ok(()) } else { Err(validator::ValidationError::new("invalid_format")) }
-}
+use crate::http::validators::no_surrounding_space;
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]

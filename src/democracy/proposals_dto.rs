@@ -7,17 +7,7 @@ use validator::{Validate, ValidationError};
 
 use crate::democracy::types::{CosignStatus, DepartmentRole, ExtensionStatus, Feedback, ProposalStatus, ResultCode};
 
-/// Letters, digits, punctuation and line breaks; no other control characters (PostgreSQL
-/// rejects NUL; the rest have no place in a proposal).
-pub fn clean_text(v: &str) -> Result<(), ValidationError> {
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        Err(ValidationError::new("control_characters"))
-    } else if v.trim().is_empty() {
-        Err(ValidationError::new("required"))
-    } else {
-        Ok(())
-    }
-}
+use crate::http::validators::clean_text;
 
 fn category_code(v: &str) -> Result<(), ValidationError> {
     let ok = (1..=32).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');

@@ -125,10 +125,6 @@ pub fn summarise(
     }
 }
 
-fn pct(bp: i64) -> String {
-    format!("{}.{:02}%", bp / 100, bp % 100)
-}
-
 /// The report as a Markdown document (Chinese, as the congress reads it).
 pub fn markdown(r: &HandlingReport) -> String {
     let mut md = String::new();
@@ -143,7 +139,7 @@ pub fn markdown(r: &HandlingReport) -> String {
         "已答复 {} 件，其中按期答复 {} 件（按期答复率 {}）；逾期未答复 {} 件。\n",
         r.replied,
         r.replied_on_time,
-        pct(r.on_time_rate_bp),
+        rules::percent(r.on_time_rate_bp),
         r.overdue
     );
     let _ = writeln!(
@@ -152,7 +148,7 @@ pub fn markdown(r: &HandlingReport) -> String {
         r.satisfied,
         r.basically_satisfied,
         r.unsatisfied,
-        pct(r.satisfaction_rate_bp)
+        rules::percent(r.satisfaction_rate_bp)
     );
     let _ = writeln!(md, "## 办理结果\n\n| 类别 | 件数 |\n|---|---|");
     for c in &r.result_codes {

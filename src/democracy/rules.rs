@@ -274,6 +274,11 @@ pub fn motion_passes(rule: &VotingRule, att: &Attendance, tally: &Tally) -> bool
         && tally.for_count * 2 > majority_denominator(rule, att)
 }
 
+/// Basis points as a percentage with two decimals: 6574 → "65.74%".
+pub fn percent(bp: i64) -> String {
+    format!("{}.{:02}%", bp / 100, bp % 100)
+}
+
 /// Participation rate in basis points (10000 = 100%): `part` of `whole`, rounded down.
 pub fn rate_bp(part: i64, whole: i64) -> i64 {
     if whole <= 0 { 0 } else { part * 10_000 / whole }

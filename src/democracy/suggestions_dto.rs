@@ -7,9 +7,7 @@ use validator::Validate;
 
 use crate::democracy::types::{SuggestionSource, SuggestionStatus};
 
-fn not_blank(v: &str) -> Result<(), validator::ValidationError> {
-    if v.trim().is_empty() { Err(validator::ValidationError::new("required")) } else { Ok(()) }
-}
+use crate::http::validators::not_blank;
 
 /// A suggestion category (the nine of the 2023 report are data, not code).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -8,3 +8,4 @@ pub mod fallback;
 pub mod idempotency;
 pub mod metrics;
 pub mod pagination;
+pub mod validators;

@@ -7,9 +7,7 @@ use validator::Validate;
 
 use crate::membership::types::{EmploymentType, Gender, HonorCategory, HonorLevel, MemberStatus, UnitKind};
 
-fn no_surrounding_space(v: &str) -> Result<(), validator::ValidationError> {
-    if v.trim() == v { Ok(()) } else { Err(validator::ValidationError::new("invalid_format")) }
-}
+use crate::http::validators::no_surrounding_space;
 
 fn staff_no_ok(v: &str) -> Result<(), validator::ValidationError> {
     let ok = (1..=32).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');

@@ -552,10 +552,7 @@ pub async fn democracy_report(
 // Export
 // ---------------------------------------------------------------------------------------
 
-/// Basis points as a percentage with two decimals: 6574 → "65.74%".
-pub fn percent(bp: i64) -> String {
-    format!("{}.{:02}%", bp / 100, bp % 100)
-}
+pub use crate::democracy::rules::percent;
 
 /// The report as one flat table: section, figure, delegation (blank for totals), value.
 pub fn report_table(r: &DemocracyReport) -> Table {
