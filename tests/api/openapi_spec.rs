@@ -1,6 +1,5 @@
 //! The checked-in spec equals what the code generates, and every operation documents
 //! its security and its error answers.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 const COMMAND: &str = "cargo run -q -- openapi > openapi/openapi.json";
 

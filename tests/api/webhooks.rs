@@ -1,9 +1,8 @@
 //! Webhooks end to end: subscriptions over HTTP, the outbox written with the change, signed
 //! deliveries to real HTTP receivers on loopback (wiremock), retries, give-up, redelivery,
 //! 410, URL refusal at subscription and delivery time, two workers, and authorization.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

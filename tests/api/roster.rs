@@ -1,8 +1,7 @@
 //! `PUT /integration/roster`: the HR roster sync of the integrated information system, over
 //! real HTTP with an API client's token, against real PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 

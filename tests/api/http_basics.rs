@@ -1,8 +1,7 @@
 //! Cross-cutting HTTP behaviour: service endpoints, request ids, languages, problem+json
 //! for every kind of bad request, 405, body limits, and 503 when the database is gone.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use serde_json::json;

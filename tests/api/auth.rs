@@ -1,8 +1,7 @@
 //! Authentication over HTTP: password login, `/me`, throttling, refresh-token rotation and
 //! reuse detection, logout, every way an access token can be wrong, and the JWKS document.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

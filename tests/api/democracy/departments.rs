@@ -1,7 +1,6 @@
 //! `/departments`: handling departments and their handler accounts.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, fixtures};
 use gonghui::auth::permissions::Role;

@@ -1,9 +1,8 @@
 //! `/members` over HTTP: every list filter, search and sort, pagination, masking of phone
 //! and ID-card numbers, creation and its validation, updates, transfers, leaving and
 //! rejoining with their history, the never-deleted rule, and authorization on every route.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, NaiveDate};
 use common::fixtures::{self, Org};

@@ -1,8 +1,7 @@
 //! `/honors` and `/dues`: filters, pagination, scope, uniqueness, validation, audit, the
 //! model-worker flag on members, dues computed from the base salary, and who may do what.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::fixtures::{self, Org};
 use common::{Res, TestApp, TestUser};

@@ -1,8 +1,7 @@
 //! `/suggestions`: categories, a member's own suggestions, managers' view, responses,
 //! exports and statistics (including suggestions that came from proposals).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::democracy::{self as dem, Delegate};
 use common::fixtures::{self, Org};

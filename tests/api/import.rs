@@ -1,8 +1,7 @@
 //! `POST /members/import`: CSV (UTF-8 and GBK) and XLSX rosters, row-level errors with
 //! spreadsheet row numbers, dry runs, all-or-nothing writes, scope, limits and roles.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::fixtures::{self, id_card};
 use common::{Res, TestApp, TestUser};

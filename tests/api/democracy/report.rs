@@ -1,8 +1,7 @@
 //! `GET /reports/democracy` on small hand-built data: every figure, every filter, the
 //! roles, validation, and the CSV / XLSX exports.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::democracy::{Delegate, check_in, congress, delegates, department};
 use common::fixtures::{self, Org};

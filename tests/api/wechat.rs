@@ -1,9 +1,8 @@
 //! The WeChat mini-program against a fake WeChat (and CAS) server on loopback: login, binding
 //! by phone / identity / CAS, tickets, throttling, unbinding, the access-token lifecycle and
 //! subscribe messages.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,6 +1,6 @@
 //! CAS single sign-on against a fake CAS server on loopback (wiremock).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,9 +1,8 @@
 //! The audit log: one row per mutation in the mutation's transaction (actor, action, entity,
 //! snapshots, request id), none for a failed one, masked personal data only, the
 //! append-only trigger, and `GET /audit-log` (auditor, system_admin) with its filters.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, fixtures};
 use diesel::QueryableByName;

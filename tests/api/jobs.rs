@@ -1,9 +1,8 @@
 //! The job queue against real PostgreSQL: dedupe keys, SKIP LOCKED with two workers, lease
 //! expiry after a crash (and the fencing of the crashed worker's late outcome), retries with
 //! backoff until max attempts, permanent failures, unknown kinds, manual retry.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,8 +1,7 @@
 //! Proposals from filing to feedback, over HTTP: who may do what, the numbers, deadlines,
 //! co-signatures as records, conversions and merges, re-handling, the handling report.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::democracy::{self, Delegate};
 use common::fixtures::{self, Org};

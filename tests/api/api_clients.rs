@@ -2,9 +2,8 @@
 //! endpoint (`POST /auth/token`), over real HTTP against real PostgreSQL. (That a client
 //! with one scope is refused with 403 on every operation its scope does not cover is checked
 //! against the operation table in tests/authorization_matrix.rs.)
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::fixtures;
 use common::{Res, TestApp, TestUser};

@@ -1,9 +1,8 @@
 //! Motions and secret ballots over HTTP: the agenda, the voting window, who may vote, the
 //! quorum and majority at their edges, the results, the mini-program's list, exports, and
 //! ballot secrecy (no route, audit row, webhook or table ties a voter to a choice).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::democracy::{self, Delegate, check_in, delegates, set_congress_status};
 use common::fixtures::{self, Org};

@@ -1,9 +1,8 @@
 //! `/units` over HTTP: lists and their filters, the tree with rolled-up member counts,
 //! creation rules per kind, renames and moves (subtrees follow, cycles refused), `If-Match`,
 //! and who may read or write which units.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::fixtures::{self, Org};
 use common::{TestApp, TestUser};

@@ -2,9 +2,8 @@
 //! status, on a fresh proposal each time, by the actor entitled to it. The answer is the
 //! rules' answer: 200 with the new status, or 409 — or 404 where that actor may not see a
 //! proposal in that status (drafts are private; the committee sees nothing before review).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::democracy::{self, Delegate};
 use common::fixtures;

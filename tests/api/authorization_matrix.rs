@@ -1,9 +1,8 @@
 //! Every operation of the OpenAPI document under `/api/v1`, tried without a token, with a
 //! bad token, and by a user holding each single role, against an explicit table of the
 //! permission each operation needs; plus the rule that out-of-scope objects are 404, not 403.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::fixtures::{self, Org};
 use common::{Res, TestApp, TestUser};

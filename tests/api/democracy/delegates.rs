@@ -1,9 +1,8 @@
 //! `/congresses/{id}/delegates`, check-ins and participation: adding one or many delegates,
 //! the roll's rules by congress status, what unit admins see, idempotent check-ins, and
 //! participation figures (289 formal + 31 observers, all present → 100%).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::democracy::{check_in, congress, congress_at_unit, delegates, make_delegate, set_congress_status};

@@ -1,9 +1,8 @@
 //! User administration over HTTP (`/users`, system_admin only): listing with filters and
 //! pagination, creation (generated and chosen passwords), updates with If-Match, deletion,
 //! role grants, and the 401/403/404/409/412/422 answers of every route.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Res, TestApp, TestUser, fixtures};
 use gonghui::auth::permissions::Role;

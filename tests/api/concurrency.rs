@@ -1,9 +1,8 @@
 //! Races and retries: `If-Match` under concurrent PATCHes, concurrent transfers of one
 //! member, concurrent unit moves that together would build a cycle, and `Idempotency-Key`
 //! replays on POST /members.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -1,8 +1,7 @@
 //! `seed-demo` reproduces the democracy figures of the union's 2023 report, read back
 //! through `GET /reports/democracy`, consistently (ballots, receipts, history) and only once.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use serde_json::{Value, json};

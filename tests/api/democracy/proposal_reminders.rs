@@ -1,8 +1,7 @@
 //! Deadline reminders: the daily job reminds the lead department before and after the reply
 //! deadline and the proposer before the feedback window closes, each once.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::democracy;

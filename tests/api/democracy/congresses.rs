@@ -1,8 +1,7 @@
 //! `/congresses`: creation at school and unit level, rules and their defaults, updates with
 //! If-Match, open and close with history, scope of unit admins, and the 二级教代会建制率.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::democracy::{congress, congress_at_unit, set_congress_status};

@@ -1,8 +1,7 @@
 //! `/evaluations` (民主评议): campaigns, anonymous sheets from formal delegates, results
 //! published after the close as aggregates only.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::democracy::{self as dem, Delegate};
 use common::fixtures::{self, Org};

@@ -1,8 +1,7 @@
 //! Migrations apply to an empty database, revert completely, and apply again to exactly the
 //! same schema (up → down → up, compared column by column, index by index).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestDb;
 use diesel::QueryableByName;
