@@ -1,8 +1,6 @@
 //! Builds the actix application: state, middleware, every route (one call per domain),
 //! service endpoints, the OpenAPI document and the offline Swagger UI.
 
-use std::sync::Arc;
-
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
@@ -13,42 +11,18 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::tokens::TokenService;
 use crate::config::Config;
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::http::context::context_middleware;
-use crate::http::fallback::{RouteTable, not_found_or_method_not_allowed};
+use crate::http::fallback::not_found_or_method_not_allowed;
 use crate::http::idempotency::idempotency_middleware;
-use crate::http::metrics::{Metrics, resident_bytes};
+use crate::http::metrics::resident_bytes;
+use crate::state::AppState;
 
-/// Everything a request needs, shared by all workers.
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub pool: DbPool,
-    pub tokens: Arc<TokenService>,
-    pub metrics: Arc<Metrics>,
-    pub routes: Arc<RouteTable>,
-    pub spec: Arc<utoipa::openapi::OpenApi>,
-    /// Outgoing calls (WeChat, CAS).
-    pub http: reqwest::Client,
-}
-
-impl AppState {
-    pub fn new(config: Config, pool: DbPool) -> anyhow::Result<Self> {
-        let tokens = TokenService::from_config(&config)?;
-        let http = crate::outbound::client(&config)?;
-        let spec = openapi();
-        Ok(AppState {
-            config: Arc::new(config),
-            pool,
-            tokens: Arc::new(tokens),
-            metrics: Arc::new(Metrics::default()),
-            routes: Arc::new(RouteTable::from_openapi(&spec)),
-            spec: Arc::new(spec),
-            http,
-        })
-    }
+/// The state of one process: the spec is generated here, once, from the routes below.
+pub fn state(config: Config, pool: DbPool) -> anyhow::Result<AppState> {
+    AppState::new(config, pool, openapi())
 }
 
 /// Every documented route. Registered through utoipa-actix-web so the spec is collected

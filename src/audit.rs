@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::auth::permissions::{Permission, authorize};
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
@@ -19,6 +18,7 @@ use crate::http::context::RequestContext;
 use crate::http::extract::ValidQuery;
 use crate::http::pagination::{Page, PageParams};
 use crate::schema::audit_log;
+use crate::state::AppState;
 
 /// Who did it, for the audit row.
 #[derive(Debug, Clone)]

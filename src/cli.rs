@@ -6,9 +6,10 @@ use std::time::Instant;
 use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand};
 
-use crate::app::{self, AppState};
+use crate::app;
 use crate::audit::Actor;
-use crate::auth::{password, permissions::Role, users_store};
+use crate::auth::users::store as users_store;
+use crate::auth::{password, permissions::Role};
 use crate::config::Config;
 use crate::db;
 
@@ -160,7 +161,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let bind = config.bind.clone();
         let workers = config.workers;
         let public_url = config.public_url.clone();
-        let state = web::Data::new(AppState::new(config, pool)?);
+        let state = web::Data::new(app::state(config, pool)?);
         let (stop_worker, stopped) = tokio::sync::watch::channel(false);
         if state.config.run_worker {
             let worker = crate::jobs::worker(state.pool.clone(), state.config.clone(), state.http.clone());

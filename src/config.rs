@@ -240,7 +240,7 @@ impl Config {
         let public_url = v.string("GONGHUI_PUBLIC_URL", &format!("http://{bind}"));
         let jwt_private_key_pem = match v.secret("GONGHUI_JWT_PRIVATE_KEY")? {
             Some(pem) => pem,
-            None if dev => dev_secret("jwt-ed25519.pem", crate::auth::tokens::generate_private_key_pem)
+            None if dev => dev_secret("jwt-ed25519.pem", crate::crypto::generate_ed25519_pem)
                 .map_err(|e| invalid("GONGHUI_JWT_PRIVATE_KEY", e))?,
             None => {
                 return Err(invalid(
@@ -249,8 +249,7 @@ impl Config {
                 ));
             }
         };
-        crate::auth::tokens::check_private_key_pem(&jwt_private_key_pem)
-            .map_err(|e| invalid("GONGHUI_JWT_PRIVATE_KEY", e))?;
+        crate::crypto::check_ed25519_pem(&jwt_private_key_pem).map_err(|e| invalid("GONGHUI_JWT_PRIVATE_KEY", e))?;
         let encryption_key = match v.secret("GONGHUI_ENCRYPTION_KEY")? {
             Some(k) => k,
             None if dev => dev_secret("encryption.key", SecretKey::generate_base64)
@@ -331,7 +330,7 @@ mod tests {
     fn base() -> HashMap<String, String> {
         let mut m = HashMap::new();
         m.insert("GONGHUI_DATABASE_URL".into(), "postgres://postgres@127.0.0.1/x".into());
-        m.insert("GONGHUI_JWT_PRIVATE_KEY".into(), crate::auth::tokens::generate_private_key_pem());
+        m.insert("GONGHUI_JWT_PRIVATE_KEY".into(), crate::crypto::generate_ed25519_pem());
         m.insert("GONGHUI_ENCRYPTION_KEY".into(), SecretKey::generate_base64());
         m
     }

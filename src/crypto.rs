@@ -99,6 +99,21 @@ pub fn random_token(bytes: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// A new Ed25519 signing key in PKCS#8 PEM (the dev key for access tokens).
+pub fn generate_ed25519_pem() -> String {
+    use ed25519_dalek::pkcs8::{EncodePrivateKey, spki::der::pem::LineEnding};
+    let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    key.to_pkcs8_pem(LineEnding::LF).map(|pem| pem.to_string()).unwrap_or_default()
+}
+
+/// Whether `pem` is an Ed25519 private key in PKCS#8 PEM.
+pub fn check_ed25519_pem(pem: &str) -> Result<(), String> {
+    use ed25519_dalek::pkcs8::DecodePrivateKey;
+    ed25519_dalek::SigningKey::from_pkcs8_pem(pem)
+        .map(|_| ())
+        .map_err(|_| "is not an Ed25519 private key in PKCS#8 PEM".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,13 +2,14 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use crate::app::AppState;
 use crate::auth::dto::{GrantView, LoginRequest, Me, RefreshRequest, TokenPair};
 use crate::auth::principal::Principal;
 use crate::auth::tokens::Jwks;
-use crate::auth::{password, sessions, throttle, users_store};
+use crate::auth::users::store as users_store;
+use crate::auth::{password, sessions, throttle};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::ValidJson;
+use crate::state::AppState;
 
 async fn token_pair(state: &AppState, user_id: i64, refresh_token: String) -> Result<TokenPair, ApiError> {
     let (access_token, _) = state.tokens.issue_access(user_id)?;

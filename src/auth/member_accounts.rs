@@ -10,7 +10,7 @@ use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
-use crate::auth::users_store;
+use crate::auth::users::store as users_store;
 use crate::error::ApiError;
 use crate::schema::{members, users};
 

@@ -3,10 +3,9 @@
 //! permission table, and administrative accounts (`/users`).
 
 pub mod api;
-pub mod cas_api;
-pub mod clients_api;
-pub mod clients_store;
+pub mod clients;
 pub mod dto;
+pub mod login;
 pub mod member_accounts;
 pub mod password;
 pub mod permissions;
@@ -14,8 +13,7 @@ pub mod principal;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
-pub mod users_api;
-pub mod users_store;
+pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -25,19 +23,19 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(api::refresh)
         .service(api::logout)
         .service(api::me)
-        .service(cas_api::cas_login)
-        .service(users_api::list_users)
-        .service(users_api::create_user)
-        .service(users_api::get_user)
-        .service(users_api::update_user)
-        .service(users_api::delete_user)
-        .service(users_api::add_grant)
-        .service(users_api::remove_grant)
+        .service(login::cas::cas_login)
+        .service(users::api::list_users)
+        .service(users::api::create_user)
+        .service(users::api::get_user)
+        .service(users::api::update_user)
+        .service(users::api::delete_user)
+        .service(users::api::add_grant)
+        .service(users::api::remove_grant)
         .service(crate::audit::list_audit_log)
-        .service(clients_api::client_token)
-        .service(clients_api::list_api_clients)
-        .service(clients_api::create_api_client)
-        .service(clients_api::get_api_client)
-        .service(clients_api::rotate_api_client_secret)
-        .service(clients_api::revoke_api_client);
+        .service(clients::api::client_token)
+        .service(clients::api::list_api_clients)
+        .service(clients::api::create_api_client)
+        .service(clients::api::get_api_client)
+        .service(clients::api::rotate_api_client_secret)
+        .service(clients::api::revoke_api_client);
 }

@@ -11,10 +11,10 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::heade
 use diesel::{ExpressionMethods, JoinOnDsl, NullableExpressionMethods, QueryDsl};
 use diesel_async::RunQueryDsl;
 
-use crate::app::AppState;
 use crate::auth::permissions::{ClientScope, Role};
 use crate::error::ApiError;
 use crate::schema::{role_grants, units, users};
+use crate::state::AppState;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
@@ -129,7 +129,7 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, ApiError> {
         // Not a user's access token: perhaps an API client's (its own audience).
         Err(_) => {
             let claims = state.tokens.verify_client(token).map_err(|_| ApiError::Unauthenticated("invalid_token"))?;
-            crate::auth::clients_store::load_principal(&state, &claims).await?
+            crate::auth::clients::store::load_principal(&state, &claims).await?
         }
     };
     let principal = principal.ok_or(ApiError::Unauthenticated("invalid_token"))?;

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, spki::der::pem::LineEnding};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -89,15 +89,6 @@ pub struct TokenService {
     issuer: String,
     audience: String,
     access_ttl: Duration,
-}
-
-pub fn generate_private_key_pem() -> String {
-    let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    key.to_pkcs8_pem(LineEnding::LF).map(|pem| pem.to_string()).unwrap_or_default()
-}
-
-pub fn check_private_key_pem(pem: &str) -> Result<(), String> {
-    SigningKey::from_pkcs8_pem(pem).map(|_| ()).map_err(|_| "is not an Ed25519 private key in PKCS#8 PEM".to_owned())
 }
 
 pub fn now_secs() -> u64 {
@@ -212,7 +203,8 @@ mod tests {
     use super::*;
 
     fn service() -> TokenService {
-        TokenService::new(&generate_private_key_pem(), "gonghui", "gonghui-api", Duration::from_secs(900)).unwrap()
+        TokenService::new(&crate::crypto::generate_ed25519_pem(), "gonghui", "gonghui-api", Duration::from_secs(900))
+            .unwrap()
     }
 
     fn forge(service: &TokenService, f: impl FnOnce(&mut AccessClaims)) -> String {

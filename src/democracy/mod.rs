@@ -12,54 +12,26 @@
 //!   row; drafts are the proposer's own.
 
 pub mod access;
-pub mod check_ins_store;
-pub mod congresses_api;
-pub mod congresses_dto;
-pub mod congresses_rules;
-pub mod congresses_store;
-pub mod delegates_api;
-pub mod delegates_dto;
-pub mod delegates_store;
-pub mod departments_api;
-pub mod departments_dto;
-pub mod departments_store;
-pub mod evaluations_api;
-pub mod evaluations_dto;
-pub mod evaluations_rules;
-pub mod evaluations_store;
-pub mod motions_api;
-pub mod motions_dto;
-pub mod motions_rules;
-pub mod motions_store;
-pub mod proposals_actions_api;
-pub mod proposals_api;
-pub mod proposals_decisions;
-pub mod proposals_drafts;
-pub mod proposals_dto;
-pub mod proposals_lists;
-pub mod proposals_reminders;
-pub mod proposals_report;
-pub mod proposals_store;
-pub mod proposals_workflow;
+pub mod congresses;
+pub mod delegates;
+pub mod departments;
+pub mod evaluations;
+pub mod motions;
+pub mod proposals;
 pub mod rules;
-pub mod seed;
-pub mod seed_plan;
-pub mod suggestions_api;
-pub mod suggestions_dto;
-pub mod suggestions_rules;
-pub mod suggestions_store;
+pub mod suggestions;
 pub mod types;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Routes under `/api/v1`, one call per part.
 pub fn routes(cfg: &mut ServiceConfig) {
-    congresses_api::routes(cfg);
-    delegates_api::routes(cfg);
-    motions_api::routes(cfg);
-    departments_api::routes(cfg);
-    suggestions_api::routes(cfg);
-    evaluations_api::routes(cfg);
-    proposals_api::routes(cfg);
-    proposals_actions_api::routes(cfg);
+    congresses::api::routes(cfg);
+    delegates::api::routes(cfg);
+    motions::api::routes(cfg);
+    departments::api::routes(cfg);
+    suggestions::api::routes(cfg);
+    evaluations::api::routes(cfg);
+    proposals::api::routes(cfg);
+    proposals::actions_api::routes(cfg);
 }

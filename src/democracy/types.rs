@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::membership::types::wire_enum;
+use crate::kernel::wire::wire_enum;
 
 wire_enum! {
     /// Whether a congress is the school's or a secondary union's (二级教代会).

@@ -10,9 +10,9 @@ use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, web};
 use tracing::Instrument;
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::Lang;
+use crate::state::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

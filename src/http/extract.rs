@@ -13,8 +13,8 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::app::AppState;
 use crate::error::{ApiError, FieldIssue};
+use crate::state::AppState;
 
 /// A JSON body, parsed and validated.
 #[derive(Debug)]

@@ -3,8 +3,8 @@
 
 use actix_web::{HttpRequest, web};
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Path templates of the API (`/api/v1/members/{id}`) with their methods, from the spec.
 #[derive(Debug, Default, Clone)]

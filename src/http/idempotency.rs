@@ -13,10 +13,10 @@ use actix_web::{Error, HttpMessage, HttpResponse, web};
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::RunQueryDsl;
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::http::extract::read_body;
 use crate::schema::idempotency_keys as ik;
+use crate::state::AppState;
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");

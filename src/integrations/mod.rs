@@ -4,18 +4,16 @@
 //! - [`cas`]: CAS 3.0 ticket validation (JSON or XML answers);
 //! - [`wechat`]: mini-program login and binding, the access token, subscribe messages;
 //! - [`roster`]: reading JSON or CSV rosters and comparing rows with stored members (plain
-//!   rules with unit tests); [`roster_store`]: the batched upsert and marking missing members
-//!   as left; [`roster_api`]: `PUT /integration/roster` (API clients with `roster:write`).
+//!   rules with unit tests), the batched upsert and marking missing members as left, and
+//!   `PUT /integration/roster` (API clients with `roster:write`).
 
 pub mod cas;
 pub mod roster;
-pub mod roster_api;
-pub mod roster_store;
 pub mod wechat;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Routes under `/api/v1` of the roster sync (WeChat's and CAS's are registered by their modules).
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(roster_api::sync_roster);
+    cfg.service(roster::api::sync_roster);
 }

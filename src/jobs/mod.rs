@@ -22,8 +22,8 @@ pub fn registry() -> Registry {
     let mut r = Registry::default();
     crate::webhooks::deliver::register(&mut r);
     crate::integrations::wechat::messages::register(&mut r);
-    crate::membership::birthdays::register(&mut r);
-    crate::democracy::proposals_reminders::register(&mut r);
+    crate::membership::members::birthdays::register(&mut r);
+    crate::democracy::proposals::reminders::register(&mut r);
     r
 }
 

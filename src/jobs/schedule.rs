@@ -38,7 +38,7 @@ pub fn occurrences(today: NaiveDate) -> Vec<NewJob> {
 
 /// The daily proposal reminders, today's and tomorrow's, at 09:00 Asia/Shanghai (01:00 UTC).
 pub fn daily_occurrences(today: NaiveDate) -> Vec<NewJob> {
-    use crate::democracy::proposals_reminders::JOB_KIND;
+    use crate::democracy::proposals::reminders::JOB_KIND;
     [today, today.succ_opt().unwrap_or(today)]
         .into_iter()
         .map(|day| {

@@ -20,7 +20,7 @@ fn unit_code_ok(v: &str) -> Result<(), validator::ValidationError> {
 }
 
 fn phone_ok(v: &str) -> Result<(), validator::ValidationError> {
-    if crate::membership::idcard::is_valid_phone(v) {
+    if crate::membership::members::idcard::is_valid_phone(v) {
         Ok(())
     } else {
         Err(validator::ValidationError::new("invalid_phone"))
@@ -28,7 +28,7 @@ fn phone_ok(v: &str) -> Result<(), validator::ValidationError> {
 }
 
 fn id_card_ok(v: &str) -> Result<(), validator::ValidationError> {
-    crate::membership::idcard::parse_id_card(v)
+    crate::membership::members::idcard::parse_id_card(v)
         .map(|_| ())
         .map_err(|_| validator::ValidationError::new("invalid_id_card"))
 }

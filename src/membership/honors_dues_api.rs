@@ -2,7 +2,6 @@
 
 use actix_web::{HttpResponse, delete, get, post, web};
 
-use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::permissions::{Permission, authorize};
 use crate::auth::principal::Principal;
@@ -12,6 +11,7 @@ use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 use crate::membership::dto::{CreateDues, CreateHonor, DuesQuery, DuesView, HonorQuery, HonorView};
 use crate::membership::honors_dues_store as store;
+use crate::state::AppState;
 
 /// Honors of members in the caller's scope, newest year first.
 #[utoipa::path(

@@ -11,7 +11,7 @@ use crate::http::pagination::PageParams;
 use crate::membership::dto::{CreateDues, CreateHonor, DuesQuery, DuesView, HonorQuery, HonorView};
 use crate::membership::rules;
 use crate::membership::types::{HonorCategory, HonorLevel};
-use crate::membership::units_store::{boxed_in_scope, find_in_scope};
+use crate::membership::units::store::{boxed_in_scope, find_in_scope};
 use crate::schema::{dues, honors, members, units};
 
 /// The member's (name, unit id) if the member lies inside `scope`.

@@ -1,76 +1,11 @@
 //! Enumerations shared by the membership domain (会员管理).
 //!
-//! Rules:
-//! - Every enum has one stable wire/database value per variant: snake_case ASCII, returned by
-//!   `as_str` and used by serde (`rename_all = "snake_case"`), so JSON, SQL and code agree.
-//! - `parse` is for human input (HR spreadsheets, query strings): it trims the text and accepts
-//!   the wire value, the Chinese label and the other common spellings listed per variant. ASCII
-//!   is compared case-insensitively ("Male", "F"); Chinese text must match exactly.
-//! - `label` is the Chinese display name, used for error messages such as the list of choices.
-//! - `all` lists the variants in declaration order (the order shown to users).
+//! Declared with `kernel::wire::wire_enum!` (its doc gives the conventions).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Declares a wire enum: the type, its variants with their wire value, Chinese label and
-/// accepted aliases, and the `as_str` / `label` / `parse` / `all` methods.
-///
-/// A macro keeps the six enums from drifting apart: the serde name, `as_str` and `parse`
-/// are generated from one table, and a unit test checks serde against `as_str`.
-macro_rules! wire_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident {
-            $(
-                $(#[$vmeta:meta])*
-                $variant:ident = $wire:literal, $label:literal, [$($alias:literal),* $(,)?];
-            )+
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
-        }
-
-        impl $name {
-            /// The snake_case value stored in the database and sent on the wire.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $( $name::$variant => $wire, )+
-                }
-            }
-
-            /// The Chinese display label.
-            pub fn label(self) -> &'static str {
-                match self {
-                    $( $name::$variant => $label, )+
-                }
-            }
-
-            /// Parses the wire value, the Chinese label or a common alias (trimmed; ASCII
-            /// case-insensitive). `None` when nothing matches.
-            pub fn parse(s: &str) -> Option<Self> {
-                let s = s.trim();
-                $(
-                    if [$wire, $label $(, $alias)*].iter().any(|c| s.eq_ignore_ascii_case(c)) {
-                        return Some($name::$variant);
-                    }
-                )+
-                None
-            }
-
-            /// Every variant, in declaration order.
-            pub fn all() -> &'static [Self] {
-                &[$( $name::$variant, )+]
-            }
-        }
-    };
-}
-
-/// Other domains declare their wire enums with the same macro.
-pub(crate) use wire_enum;
+use crate::kernel::wire::wire_enum;
 
 wire_enum! {
     /// Gender (性别).

@@ -28,7 +28,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::auth::permissions::{Permission, UnitScope, authorize};
 use crate::auth::principal::Principal;
 use crate::democracy::rules::rate_bp;
@@ -36,6 +35,7 @@ use crate::democracy::types::MotionKind;
 use crate::error::{ApiError, Problem};
 use crate::http::export::{self, Format, FormatParam, Table};
 use crate::http::extract::ValidQuery;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]

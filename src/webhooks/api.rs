@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 
-use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::permissions::{Permission, authorize};
 use crate::auth::principal::Principal;
@@ -13,6 +12,7 @@ use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
+use crate::state::AppState;
 use crate::webhooks::dto::{
     CreateWebhook, DeliveryDetail, DeliveryFilter, DeliveryView, UpdateWebhook, WebhookView, WebhookWithSecret,
 };

@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{Res, TestApp, fixtures};
 use gonghui::auth::permissions::Role;
-use gonghui::auth::tokens::{AccessClaims, TokenService, generate_private_key_pem, now_secs};
+use gonghui::auth::tokens::{AccessClaims, TokenService, now_secs};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 
@@ -416,7 +416,8 @@ async fn forged_and_foreign_tokens_are_refused() {
 
     // Signed by another key (its own kid).
     let other =
-        TokenService::new(&generate_private_key_pem(), "gonghui", "gonghui-api", Duration::from_secs(900)).unwrap();
+        TokenService::new(&gonghui::crypto::generate_ed25519_pem(), "gonghui", "gonghui-api", Duration::from_secs(900))
+            .unwrap();
     let (foreign, _) = other.issue_access(user.id).unwrap();
     app.get("/me").token(&foreign).send().await.assert_problem(401, "invalid_token");
     app.get("/me").token(&other.sign(&claims).unwrap()).send().await.assert_problem(401, "invalid_token");
@@ -424,7 +425,7 @@ async fn forged_and_foreign_tokens_are_refused() {
     // Signed by another key but claiming our kid: the signature check refuses it.
     let mut h = Header::new(Algorithm::EdDSA);
     h.kid = Some(app_kid(&app));
-    let key = EncodingKey::from_ed_pem(generate_private_key_pem().as_bytes()).unwrap();
+    let key = EncodingKey::from_ed_pem(gonghui::crypto::generate_ed25519_pem().as_bytes()).unwrap();
     let token = jsonwebtoken::encode(&h, &claims, &key).unwrap();
     app.get("/me").token(&token).send().await.assert_problem(401, "invalid_token");
 
@@ -581,7 +582,8 @@ async fn the_jwks_key_verifies_issued_tokens() {
 
     // The published key does not verify a token from another key.
     let other =
-        TokenService::new(&generate_private_key_pem(), "gonghui", "gonghui-api", Duration::from_secs(900)).unwrap();
+        TokenService::new(&gonghui::crypto::generate_ed25519_pem(), "gonghui", "gonghui-api", Duration::from_secs(900))
+            .unwrap();
     let (foreign, _) = other.issue_access(id).unwrap();
     assert!(jsonwebtoken::decode::<AccessClaims>(&foreign, &key, &validation).is_err());
 }

@@ -258,7 +258,7 @@ async fn forged_expired_and_foreign_tickets_are_refused() {
         .await
         .assert_problem(401, "binding_ticket_invalid");
     let other_key = gonghui::auth::tokens::TokenService::new(
-        &gonghui::auth::tokens::generate_private_key_pem(),
+        &gonghui::crypto::generate_ed25519_pem(),
         &config.jwt_issuer,
         &config.jwt_audience,
         Duration::from_secs(900),

@@ -7,7 +7,6 @@ use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::dto::TokenPair;
 use crate::auth::permissions::{Permission, authorize};
@@ -21,6 +20,7 @@ use crate::integrations::wechat::login::{BindingClaims, binding_audience, member
 use crate::integrations::wechat::token::{self, Wechat};
 use crate::integrations::wechat::{WechatBindRequest, WechatBindingView, client, configured, openid_hash};
 use crate::schema::{members, users, wechat_binding_tickets as wbt, wechat_bindings as wb};
+use crate::state::AppState;
 
 /// The one proof of identity a bind request carries.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,6 @@ use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::dto::TokenPair;
 use crate::auth::member_accounts::user_for_member;
@@ -17,6 +16,7 @@ use crate::http::extract::ValidJson;
 use crate::integrations::wechat::client::{self, Session};
 use crate::integrations::wechat::{BindingRequired, WechatLoginRequest, WechatLoginResponse, configured, openid_hash};
 use crate::schema::wechat_bindings as wb;
+use crate::state::AppState;
 
 /// The claims of a binding ticket. Its audience is its own: it is never an access token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -147,7 +147,7 @@ mod tests {
     fn tickets_have_their_own_audience_and_lifetime() {
         let mut m = HashMap::new();
         m.insert("GONGHUI_DATABASE_URL".to_owned(), "postgres://x@127.0.0.1/x".to_owned());
-        m.insert("GONGHUI_JWT_PRIVATE_KEY".to_owned(), crate::auth::tokens::generate_private_key_pem());
+        m.insert("GONGHUI_JWT_PRIVATE_KEY".to_owned(), crate::crypto::generate_ed25519_pem());
         m.insert("GONGHUI_ENCRYPTION_KEY".to_owned(), crate::crypto::SecretKey::generate_base64());
         let config = Config::from_map(&m).unwrap();
         let session = Session { openid: "o-1".into(), unionid: None };

@@ -15,10 +15,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use actix_web::{HttpServer, web};
 use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use gonghui::app::{self, AppState};
+use gonghui::app;
 use gonghui::auth::permissions::Role;
 use gonghui::config::Config;
 use gonghui::crypto::SecretKey;
+use gonghui::state::AppState;
 use serde_json::Value;
 
 /// Serialises template creation and cloning across test processes (nextest runs each test
@@ -177,8 +178,7 @@ impl Drop for TestDb {
 /// Configuration for a test app on `db`; `overrides` replace defaults.
 pub fn test_config(db_url: &str, overrides: &[(&str, &str)]) -> Config {
     static KEYS: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
-    let (jwt, enc) =
-        KEYS.get_or_init(|| (gonghui::auth::tokens::generate_private_key_pem(), SecretKey::generate_base64()));
+    let (jwt, enc) = KEYS.get_or_init(|| (gonghui::crypto::generate_ed25519_pem(), SecretKey::generate_base64()));
     let mut map: HashMap<String, String> = HashMap::new();
     map.insert("GONGHUI_DATABASE_URL".into(), db_url.into());
     map.insert("GONGHUI_JWT_PRIVATE_KEY".into(), jwt.clone());
@@ -307,7 +307,7 @@ impl TestApp {
 
     pub async fn spawn_on(db: TestDb, config: Config) -> TestApp {
         let pool = gonghui::db::build_pool(&config).unwrap();
-        let state = web::Data::new(AppState::new(config, pool).unwrap());
+        let state = web::Data::new(app::state(config, pool).unwrap());
         let app_state = state.clone();
         let server = HttpServer::new(move || app::build(app_state.clone()))
             .workers(1)

@@ -1,0 +1,227 @@
+//! Congresses (`/congresses`): term, session, dates, status and the rules they apply.
+//!
+//! Congress metadata (dates, status, rules, roll size, history) is open to every
+//! authenticated caller, members included: the congress is the members' own. Creating and
+//! running one needs `CongressesManage` in scope: union admins run the school congress,
+//! unit admins their unit's congress. Open and close go through
+//! `congresses_rules::congress_transition` and write a history row.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::audit::Actor;
+use crate::auth::permissions::{Permission, authorize};
+use crate::auth::principal::Principal;
+use crate::democracy::congresses::dto::{
+    CongressHistoryEntry, CongressQuery, CongressStats, CongressView, CreateCongress, StatsQuery, UpdateCongress,
+};
+use crate::democracy::congresses::rules::CongressAction;
+use crate::democracy::congresses::store;
+use crate::error::{ApiError, Problem};
+use crate::http::context::RequestContext;
+use crate::http::etag::{IfMatch, with_etag};
+use crate::http::extract::{ValidJson, ValidQuery};
+use crate::http::pagination::{Page, PageParams};
+use crate::membership::rules::today_shanghai;
+use crate::state::AppState;
+
+/// Routes of this part, fixed paths before `{id}`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_congresses)
+        .service(congress_stats)
+        .service(create_congress)
+        .service(get_congress)
+        .service(update_congress)
+        .service(open_congress)
+        .service(close_congress)
+        .service(congress_history);
+}
+
+/// Congresses at school and unit level, newest first (open to every authenticated caller).
+#[utoipa::path(
+    tag = "congresses",
+    params(CongressQuery, PageParams),
+    responses((status = 200, body = Page<CongressView>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/congresses")]
+pub async fn list_congresses(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    ValidQuery(q): ValidQuery<CongressQuery>,
+    ValidQuery(page): ValidQuery<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let (items, total) = store::list(&mut conn, &q, &page).await?;
+    Ok(HttpResponse::Ok().json(page.wrap(items, total)))
+}
+
+/// 二级教代会建制率: the secondary unions in scope holding their own congress in `year`.
+#[utoipa::path(
+    tag = "congresses",
+    params(StatsQuery),
+    responses((status = 200, body = CongressStats), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/congresses/stats")]
+pub async fn congress_stats(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ValidQuery(q): ValidQuery<StatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(&principal, Permission::CongressesRead)?;
+    let year = q.year.unwrap_or_else(|| chrono::Datelike::year(&today_shanghai()));
+    let mut conn = state.pool.get().await?;
+    Ok(HttpResponse::Ok().json(store::stats(&mut conn, &auth.scope, year).await?))
+}
+
+/// A congress with its rules and the size of its roll.
+#[utoipa::path(
+    tag = "congresses",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = CongressView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/congresses/{id}")]
+pub async fn get_congress(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let congress = store::get(&mut conn, id.into_inner()).await?;
+    Ok(with_etag(&mut HttpResponse::Ok(), congress.version).json(congress))
+}
+
+/// Creates a congress (preparing). School level: the school union, by a caller with a
+/// global scope; unit level: a secondary union in the caller's scope. The proposal prefix
+/// defaults to `<year>-TA` or `<year>-<unit code>-TA`.
+#[utoipa::path(
+    tag = "congresses",
+    request_body = CreateCongress,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses(
+        (status = 201, body = CongressView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, description = "congress_exists / proposal_prefix_taken", body = Problem),
+        (status = 422, description = "field errors, e.g. unknown_unit, level_unit_mismatch, date_order", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/congresses")]
+pub async fn create_congress(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ctx: RequestContext,
+    ValidJson(body): ValidJson<CreateCongress>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(&principal, Permission::CongressesManage)?;
+    let mut conn = state.pool.get().await?;
+    let congress = store::create(&mut conn, &auth.scope, &body, &Actor::new(&principal, &ctx)).await?;
+    let mut res = HttpResponse::Created();
+    res.insert_header(("Location", format!("/api/v1/congresses/{}", congress.id)));
+    Ok(with_etag(&mut res, congress.version).json(congress))
+}
+
+/// Changes a congress. Closed: 409 `congress_closed`; rules after opening: 409
+/// `congress_rules_frozen`.
+#[utoipa::path(
+    tag = "congresses",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    request_body = UpdateCongress,
+    responses(
+        (status = 200, body = CongressView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "congress_closed / congress_rules_frozen / congress_exists / proposal_prefix_taken", body = Problem),
+        (status = 412, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/congresses/{id}")]
+pub async fn update_congress(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ctx: RequestContext,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    ValidJson(body): ValidJson<UpdateCongress>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(&principal, Permission::CongressesManage)?;
+    let mut conn = state.pool.get().await?;
+    let actor = Actor::new(&principal, &ctx);
+    let congress = store::update(&mut conn, &auth.scope, id.into_inner(), &body, if_match, &actor).await?;
+    Ok(with_etag(&mut HttpResponse::Ok(), congress.version).json(congress))
+}
+
+async fn transition(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ctx: RequestContext,
+    id: i64,
+    action: CongressAction,
+) -> Result<HttpResponse, ApiError> {
+    let auth = authorize(&principal, Permission::CongressesManage)?;
+    let mut conn = state.pool.get().await?;
+    let congress = store::transition(&mut conn, &auth.scope, id, action, &Actor::new(&principal, &ctx)).await?;
+    Ok(with_etag(&mut HttpResponse::Ok(), congress.version).json(congress))
+}
+
+/// Opens the congress (preparing → in session); otherwise 409 `invalid_transition`.
+#[utoipa::path(
+    tag = "congresses",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = CongressView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "invalid_transition", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/congresses/{id}/open")]
+pub async fn open_congress(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ctx: RequestContext,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    transition(state, principal, ctx, id.into_inner(), CongressAction::Open).await
+}
+
+/// Closes the congress (in session → closed); otherwise 409 `invalid_transition`.
+#[utoipa::path(
+    tag = "congresses",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = CongressView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "invalid_transition", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/congresses/{id}/close")]
+pub async fn close_congress(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ctx: RequestContext,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    transition(state, principal, ctx, id.into_inner(), CongressAction::Close).await
+}
+
+/// The congress's status changes (create, open, close), oldest first.
+#[utoipa::path(
+    tag = "congresses",
+    params(("id" = i64, Path), PageParams),
+    responses(
+        (status = 200, body = Page<CongressHistoryEntry>), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/congresses/{id}/history")]
+pub async fn congress_history(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    id: web::Path<i64>,
+    ValidQuery(page): ValidQuery<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let (items, total) = store::history(&mut conn, id.into_inner(), &page).await?;
+    Ok(HttpResponse::Ok().json(page.wrap(items, total)))
+}

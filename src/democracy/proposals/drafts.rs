@@ -1,0 +1,200 @@
+//! Writing a proposal before the committee sees it: creating the draft, editing it, and
+//! choosing the co-signers to invite. Only formal delegates propose; co-signers are formal
+//! delegates of the same congress, other than the proposer.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+
+use crate::audit::{self, Actor};
+use crate::auth::principal::Principal;
+use crate::democracy::access;
+use crate::democracy::proposals::dto::{CreateProposal, ProposalView, UpdateProposal};
+use crate::democracy::proposals::store::{self as store, Viewer};
+use crate::democracy::types::ProposalStatus;
+use crate::error::{ApiError, FieldIssue};
+use crate::http::etag::IfMatch;
+use crate::schema::{delegates, proposal_cosigners, proposal_history, proposals, suggestion_categories};
+
+/// 422 unless the category exists.
+async fn check_category(conn: &mut AsyncPgConnection, category: &str) -> Result<(), ApiError> {
+    let found: Option<String> =
+        suggestion_categories::table.find(category).select(suggestion_categories::code).first(conn).await.optional()?;
+    match found {
+        Some(_) => Ok(()),
+        None => {
+            Err(ApiError::Validation(vec![FieldIssue::new("category", "unknown_category").with("value", category)]))
+        }
+    }
+}
+
+/// Field issues for the invited co-signers: each a formal delegate of the congress, not the
+/// proposer, listed once.
+pub async fn cosigner_issues(
+    conn: &mut AsyncPgConnection,
+    congress_id: i64,
+    proposer_delegate_id: i64,
+    ids: &[i64],
+) -> Result<Vec<FieldIssue>, ApiError> {
+    let formal: HashSet<i64> = delegates::table
+        .filter(delegates::congress_id.eq(congress_id))
+        .filter(delegates::kind.eq("formal"))
+        .filter(delegates::id.eq_any(ids))
+        .select(delegates::id)
+        .load::<i64>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let mut seen = HashSet::new();
+    let mut issues = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let field = format!("cosigner_delegate_ids[{i}]");
+        if *id == proposer_delegate_id {
+            issues.push(FieldIssue::new(field, "self_cosign"));
+        } else if !seen.insert(*id) {
+            issues.push(FieldIssue::new(field, "duplicate"));
+        } else if !formal.contains(id) {
+            issues.push(FieldIssue::new(field, "not_formal_delegate_of_congress").with("value", id));
+        }
+    }
+    Ok(issues)
+}
+
+async fn add_cosigners(conn: &mut AsyncPgConnection, proposal_id: i64, ids: &[i64]) -> Result<(), ApiError> {
+    let rows: Vec<_> = ids
+        .iter()
+        .map(|d| (proposal_cosigners::proposal_id.eq(proposal_id), proposal_cosigners::delegate_id.eq(*d)))
+        .collect();
+    diesel::insert_into(proposal_cosigners::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
+    Ok(())
+}
+
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    body: &CreateProposal,
+    actor: &Actor,
+) -> Result<ProposalView, ApiError> {
+    let id = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let congress = access::congress(conn, body.congress_id).await.map_err(|e| match e {
+                ApiError::NotFound => ApiError::Validation(vec![
+                    FieldIssue::new("congress_id", "unknown_congress").with("value", body.congress_id),
+                ]),
+                other => other,
+            })?;
+            let delegate = access::formal_delegate(conn, principal, congress.id).await?;
+            congress.ensure_not_closed()?;
+            check_category(conn, &body.category).await?;
+            let issues = cosigner_issues(conn, congress.id, delegate.id, &body.cosigner_delegate_ids).await?;
+            if !issues.is_empty() {
+                return Err(ApiError::Validation(issues));
+            }
+            let id: i64 = diesel::insert_into(proposals::table)
+                .values((
+                    proposals::congress_id.eq(congress.id),
+                    proposals::proposer_delegate_id.eq(delegate.id),
+                    proposals::by_delegation.eq(body.by_delegation),
+                    proposals::title.eq(body.title.trim()),
+                    proposals::category.eq(&body.category),
+                    proposals::cause.eq(&body.cause),
+                    proposals::analysis.eq(&body.analysis),
+                    proposals::measures.eq(&body.measures),
+                ))
+                .returning(proposals::id)
+                .get_result(conn)
+                .await?;
+            add_cosigners(conn, id, &body.cosigner_delegate_ids).await?;
+            diesel::insert_into(proposal_history::table)
+                .values((
+                    proposal_history::proposal_id.eq(id),
+                    proposal_history::action.eq("create"),
+                    proposal_history::to_status.eq(ProposalStatus::Draft.as_str()),
+                    proposal_history::actor_user_id.eq(actor.user_id),
+                ))
+                .execute(conn)
+                .await?;
+            let after = json!({
+                "congress_id": congress.id, "status": "draft", "title": body.title,
+                "cosigner_delegate_ids": body.cosigner_delegate_ids,
+            });
+            audit::record(conn, actor, "proposal.create", "proposal", id, audit::NONE, Some(&after)).await?;
+            Ok(id)
+        })
+        .await?;
+    store::view(conn, id).await
+}
+
+/// Edits a draft; while the proposal gathers co-signatures only new co-signers may be added.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: i64,
+    body: &UpdateProposal,
+    if_match: IfMatch,
+    actor: &Actor,
+) -> Result<ProposalView, ApiError> {
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let c = store::core_for_update(conn, id).await?;
+        let rel = store::relation(conn, viewer, &c).await?;
+        if !store::can_see(viewer, rel, c.status) {
+            return Err(ApiError::NotFound);
+        }
+        if !rel.proposer {
+            return Err(ApiError::Refused("not_proposer"));
+        }
+        if_match.check(c.version)?;
+        let text_changes = body.title.is_some()
+            || body.category.is_some()
+            || body.cause.is_some()
+            || body.analysis.is_some()
+            || body.measures.is_some()
+            || body.by_delegation.is_some();
+        match c.status {
+            ProposalStatus::Draft => {}
+            ProposalStatus::Submitted if !text_changes => {}
+            _ => return Err(ApiError::Conflict("proposal_locked")),
+        }
+        if let Some(category) = &body.category {
+            check_category(conn, category).await?;
+        }
+        if let Some(ids) = &body.cosigner_delegate_ids {
+            let issues = cosigner_issues(conn, c.congress_id, c.proposer_delegate_id, ids).await?;
+            if !issues.is_empty() {
+                return Err(ApiError::Validation(issues));
+            }
+            if c.status == ProposalStatus::Draft {
+                diesel::delete(
+                    proposal_cosigners::table
+                        .filter(proposal_cosigners::proposal_id.eq(id))
+                        .filter(proposal_cosigners::delegate_id.ne_all(ids)),
+                )
+                .execute(conn)
+                .await?;
+            }
+            add_cosigners(conn, id, ids).await?;
+        }
+        let before = store::view(conn, id).await?;
+        diesel::update(proposals::table.filter(proposals::id.eq(id)))
+            .set((
+                body.title.as_deref().map(|t| proposals::title.eq(t.trim().to_owned())),
+                body.category.as_ref().map(|v| proposals::category.eq(v.clone())),
+                body.cause.as_ref().map(|v| proposals::cause.eq(v.clone())),
+                body.analysis.as_ref().map(|v| proposals::analysis.eq(v.clone())),
+                body.measures.as_ref().map(|v| proposals::measures.eq(v.clone())),
+                body.by_delegation.map(|v| proposals::by_delegation.eq(v)),
+                proposals::version.eq(proposals::version + 1),
+                proposals::updated_at.eq(Utc::now()),
+            ))
+            .execute(conn)
+            .await?;
+        let after = store::view(conn, id).await?;
+        audit::record(conn, actor, "proposal.update", "proposal", id, Some(&before), Some(&after)).await?;
+        Ok(())
+    })
+    .await?;
+    store::view(conn, id).await
+}

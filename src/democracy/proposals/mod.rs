@@ -1,0 +1,10 @@
+pub mod actions_api;
+pub mod api;
+pub mod decisions;
+pub mod drafts;
+pub mod dto;
+pub mod lists;
+pub mod reminders;
+pub mod report;
+pub mod store;
+pub mod workflow;

@@ -1,0 +1,5 @@
+pub mod api;
+pub mod birthdays;
+pub mod idcard;
+pub mod names;
+pub mod store;

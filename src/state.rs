@@ -1,0 +1,40 @@
+//! The state every request and job shares: configuration, the pool, the token service,
+//! metrics and caches. It names no domain, so every handler can import it without pulling in
+//! the routes of every other domain (`app.rs` is where the domains are put together).
+
+use std::sync::Arc;
+
+use crate::auth::tokens::TokenService;
+use crate::config::Config;
+use crate::db::DbPool;
+use crate::http::fallback::RouteTable;
+use crate::http::metrics::Metrics;
+
+/// Everything a request needs, shared by all workers.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: DbPool,
+    pub tokens: Arc<TokenService>,
+    pub metrics: Arc<Metrics>,
+    pub routes: Arc<RouteTable>,
+    pub spec: Arc<utoipa::openapi::OpenApi>,
+    /// Outgoing calls (WeChat, CAS).
+    pub http: reqwest::Client,
+}
+
+impl AppState {
+    /// `spec` is the service's OpenAPI document (`app::openapi()`), built once per process.
+    pub fn new(config: Config, pool: DbPool, spec: utoipa::openapi::OpenApi) -> anyhow::Result<Self> {
+        let tokens = TokenService::from_config(&config)?;
+        let http = crate::outbound::client(&config)?;
+        Ok(AppState {
+            config: Arc::new(config),
+            pool,
+            tokens: Arc::new(tokens),
+            metrics: Arc::new(Metrics::default()),
+            routes: Arc::new(RouteTable::from_openapi(&spec)),
+            spec: Arc::new(spec),
+            http,
+        })
+    }
+}
