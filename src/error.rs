@@ -262,6 +262,21 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Domain errors: each domain's enum, mapped to a status and code here, exhaustively.
+// ---------------------------------------------------------------------------------------
+
+impl From<crate::membership::error::MembershipError> for ApiError {
+    fn from(e: crate::membership::error::MembershipError) -> Self {
+        use crate::membership::error::MembershipError as E;
+        ApiError::Conflict(match e {
+            E::MemberNotActive => "member_not_active",
+            E::SameUnit => "same_unit",
+            E::MemberNotLeft => "member_not_left",
+        })
+    }
+}
+
 /// Messages PostgreSQL sends when it ends a session (SQLSTATE classes 08 and 57P0x);
 /// diesel reports them as `Unknown`, but for a client they mean "retry shortly".
 fn is_connection_loss(message: &str) -> bool {

@@ -167,7 +167,7 @@ pub struct Me {
     /// An API client's scopes (empty for users).
     pub scopes: Vec<crate::auth::permissions::ClientScope>,
     /// The caller's own member record (unmasked: it is theirs), when the account is bound to one.
-    pub member: Option<crate::membership::dto::MemberProfile>,
+    pub member: Option<crate::membership::members::dto::MemberProfile>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -10,7 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::auth::permissions::UnitScope;
 use crate::auth::principal::Principal;
-use crate::democracy::rules::VotingRule;
+use crate::democracy::motions::rules::{VotingRule};
 use crate::democracy::types::{CongressLevel, CongressStatus, DelegateKind, MajorityBase};
 use crate::error::ApiError;
 use crate::schema::{congresses, delegates, department_handlers, units};

@@ -18,7 +18,6 @@ pub mod departments;
 pub mod evaluations;
 pub mod motions;
 pub mod proposals;
-pub mod rules;
 pub mod suggestions;
 pub mod types;
 

@@ -53,7 +53,7 @@ pub fn daily_occurrences(today: NaiveDate) -> Vec<NewJob> {
 
 pub async fn ensure_scheduled(ctx: &JobContext) -> Result<(), ApiError> {
     let mut conn = ctx.pool.get().await?;
-    let today = crate::membership::rules::today_shanghai();
+    let today = crate::kernel::calendar::today_shanghai();
     for job in occurrences(today).into_iter().chain(daily_occurrences(today)) {
         queue::enqueue(&mut conn, job).await?;
     }

@@ -6,12 +6,11 @@
 //! outside is "not found"; lists mask phone and ID-card numbers; ID-card numbers are stored
 //! encrypted with keyed hashes for lookup.
 
-pub mod dto;
-pub mod honors_dues_api;
-pub mod honors_dues_store;
+pub mod dues;
+pub mod error;
+pub mod honors;
 pub mod imports;
 pub mod members;
-pub mod rules;
 pub mod types;
 pub mod units;
 
@@ -34,12 +33,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(members::api::leave_member)
         .service(members::api::rejoin_member)
         .service(members::api::member_history)
-        .service(honors_dues_api::list_honors)
-        .service(honors_dues_api::get_honor)
-        .service(honors_dues_api::create_honor)
-        .service(honors_dues_api::delete_honor)
-        .service(honors_dues_api::list_dues)
-        .service(honors_dues_api::create_dues);
+        .service(honors::api::list_honors)
+        .service(honors::api::get_honor)
+        .service(honors::api::create_honor)
+        .service(honors::api::delete_honor)
+        .service(dues::api::list_dues)
+        .service(dues::api::create_dues);
 }
 
 pub use members::store::member_profile;

@@ -30,7 +30,7 @@ use validator::Validate;
 
 use crate::auth::permissions::{Permission, UnitScope, authorize};
 use crate::auth::principal::Principal;
-use crate::democracy::rules::rate_bp;
+use crate::kernel::money::Bp;
 use crate::democracy::types::MotionKind;
 use crate::error::{ApiError, Problem};
 use crate::http::export::{self, Format, FormatParam, Table};
@@ -80,7 +80,7 @@ pub struct DemocracyReportDelegates {
     /// Formal delegates of category teacher.
     pub teachers: i64,
     /// Teachers / formal delegates, in basis points (at least 6000 by the rules).
-    pub teacher_share_bp: i64,
+    pub teacher_share_bp: crate::kernel::money::Bp,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -88,7 +88,7 @@ pub struct DemocracyReportParticipation {
     pub formal: i64,
     /// Formal delegates present at one sitting at least.
     pub present: i64,
-    pub rate_bp: i64,
+    pub rate_bp: crate::kernel::money::Bp,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -121,7 +121,7 @@ pub struct DemocracyReportProposals {
     pub withdrawn: i64,
     pub replied: i64,
     pub replied_on_time: i64,
-    pub on_time_rate_bp: i64,
+    pub on_time_rate_bp: crate::kernel::money::Bp,
     pub satisfaction: DemocracyReportSatisfaction,
     pub result_codes: DemocracyReportResultCodes,
 }
@@ -134,7 +134,7 @@ pub struct DemocracyReportSatisfaction {
     /// Replied, no feedback (yet).
     pub none: i64,
     /// (satisfied + basically satisfied) / replied with feedback.
-    pub rate_bp: i64,
+    pub rate_bp: crate::kernel::money::Bp,
 }
 
 /// A solved, B in progress, C planned, D for reference.
@@ -176,7 +176,7 @@ pub struct DemocracyReportUnitCongresses {
     pub held: i64,
     pub secondary_units: i64,
     /// 二级教代会建制率.
-    pub rate_bp: i64,
+    pub rate_bp: crate::kernel::money::Bp,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -186,7 +186,7 @@ pub struct DemocracyReportUnit {
     pub formal: i64,
     pub observer: i64,
     pub present: i64,
-    pub participation_bp: i64,
+    pub participation_bp: crate::kernel::money::Bp,
     /// Proposals filed by the delegation's delegates.
     pub proposals: i64,
     pub accepted: i64,
@@ -490,12 +490,12 @@ pub async fn democracy_report(
             formal: t.formal,
             observer: t.observer,
             teachers: t.teachers,
-            teacher_share_bp: rate_bp(t.teachers, t.formal),
+            teacher_share_bp: Bp::rate(t.teachers, t.formal),
         },
         participation: DemocracyReportParticipation {
             formal: t.formal,
             present: t.present,
-            rate_bp: rate_bp(t.present, t.formal),
+            rate_bp: Bp::rate(t.present, t.formal),
         },
         motions: DemocracyReportMotions {
             voted: by_kind.iter().map(|k| k.voted).sum(),
@@ -512,13 +512,13 @@ pub async fn democracy_report(
             withdrawn: t.withdrawn,
             replied: t.replied,
             replied_on_time: t.on_time,
-            on_time_rate_bp: rate_bp(t.on_time, t.replied),
+            on_time_rate_bp: Bp::rate(t.on_time, t.replied),
             satisfaction: DemocracyReportSatisfaction {
                 satisfied: t.satisfied,
                 basically_satisfied: t.basically,
                 unsatisfied: t.unsatisfied,
                 none: t.no_feedback,
-                rate_bp: rate_bp(t.satisfied + t.basically, with_feedback),
+                rate_bp: Bp::rate(t.satisfied + t.basically, with_feedback),
             },
             result_codes: DemocracyReportResultCodes { a: t.code_a, b: t.code_b, c: t.code_c, d: t.code_d },
         },
@@ -530,12 +530,12 @@ pub async fn democracy_report(
         unit_congresses: DemocracyReportUnitCongresses {
             held: uc.held,
             secondary_units: uc.secondary_units,
-            rate_bp: rate_bp(uc.held, uc.secondary_units),
+            rate_bp: Bp::rate(uc.held, uc.secondary_units),
         },
         by_unit: units
             .into_iter()
             .map(|u| DemocracyReportUnit {
-                participation_bp: rate_bp(u.present, u.formal),
+                participation_bp: Bp::rate(u.present, u.formal),
                 unit_id: u.unit_id,
                 unit_name: u.unit_name,
                 formal: u.formal,
@@ -552,7 +552,7 @@ pub async fn democracy_report(
 // Export
 // ---------------------------------------------------------------------------------------
 
-pub use crate::democracy::rules::percent;
+
 
 /// The report as one flat table: section, figure, delegation (blank for totals), value.
 pub fn report_table(r: &DemocracyReport) -> Table {
@@ -565,9 +565,9 @@ pub fn report_table(r: &DemocracyReport) -> Table {
     put("代表", "正式代表", "", d.formal.to_string());
     put("代表", "列席代表", "", d.observer.to_string());
     put("代表", "教师代表（正式）", "", d.teachers.to_string());
-    put("代表", "教师代表占比", "", percent(d.teacher_share_bp));
+    put("代表", "教师代表占比", "", d.teacher_share_bp.to_string());
     put("参会", "出席正式代表", "", r.participation.present.to_string());
-    put("参会", "代表参会率", "", percent(r.participation.rate_bp));
+    put("参会", "代表参会率", "", r.participation.rate_bp.to_string());
     for k in &r.motions.by_kind {
         put("表决", &format!("{}表决", k.label), "", k.voted.to_string());
         put("表决", &format!("{}通过", k.label), "", k.passed.to_string());
@@ -586,14 +586,14 @@ pub fn report_table(r: &DemocracyReport) -> Table {
     ] {
         put("提案", item, "", value.to_string());
     }
-    put("提案", "按期答复率", "", percent(p.on_time_rate_bp));
+    put("提案", "按期答复率", "", p.on_time_rate_bp.to_string());
     let s = &p.satisfaction;
     for (item, value) in
         [("满意", s.satisfied), ("基本满意", s.basically_satisfied), ("不满意", s.unsatisfied), ("未反馈", s.none)]
     {
         put("提案满意度", item, "", value.to_string());
     }
-    put("提案满意度", "满意率", "", percent(s.rate_bp));
+    put("提案满意度", "满意率", "", s.rate_bp.to_string());
     let c = &p.result_codes;
     for (item, value) in [("A 已解决", c.a), ("B 正在解决", c.b), ("C 列入计划", c.c), ("D 留作参考", c.d)]
     {
@@ -607,27 +607,14 @@ pub fn report_table(r: &DemocracyReport) -> Table {
     let uc = &r.unit_congresses;
     put("二级教代会", "已召开", "", uc.held.to_string());
     put("二级教代会", "二级工会数", "", uc.secondary_units.to_string());
-    put("二级教代会", "建制率", "", percent(uc.rate_bp));
+    put("二级教代会", "建制率", "", uc.rate_bp.to_string());
     for u in &r.by_unit {
         put("代表团", "正式代表", &u.unit_name, u.formal.to_string());
         put("代表团", "列席代表", &u.unit_name, u.observer.to_string());
         put("代表团", "出席正式代表", &u.unit_name, u.present.to_string());
-        put("代表团", "参会率", &u.unit_name, percent(u.participation_bp));
+        put("代表团", "参会率", &u.unit_name, u.participation_bp.to_string());
         put("代表团", "提案", &u.unit_name, u.proposals.to_string());
         put("代表团", "立案", &u.unit_name, u.accepted.to_string());
     }
     Table { headers: vec!["分类", "指标", "代表团", "数值"], rows }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentages() {
-        assert_eq!(percent(10_000), "100.00%");
-        assert_eq!(percent(6574), "65.74%");
-        assert_eq!(percent(5), "0.05%");
-        assert_eq!(percent(0), "0.00%");
-    }
 }

@@ -20,7 +20,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use crate::audit::{self, Actor};
 use crate::auth::users::store as users_store;
 use crate::auth::{password, permissions::Role};
-use crate::democracy::rules::{self, Attendance, Tally, VotingRule};
+use crate::democracy::motions::rules::{Attendance, Tally, VotingRule};
 use crate::democracy::types::Feedback;
 use crate::error::ApiError;
 use crate::schema::{
@@ -286,7 +286,7 @@ async fn school_congress(
             against_count: i64::from(*against),
             abstain_count: i64::from(*abstain),
         };
-        let passed = rules::motion_passes(&rule, &attendance, &tally);
+        let passed = crate::democracy::motions::rules::motion_passes(&rule, &attendance, &tally);
         let opened = at(ends_on, 9, 10 * i as u32);
         let closed = opened + Duration::minutes(8);
         let motion_id: i64 = diesel::insert_into(motions::table)
@@ -307,7 +307,7 @@ async fn school_congress(
                     motions::for_count.eq(for_count),
                     motions::against_count.eq(*against),
                     motions::abstain_count.eq(*abstain),
-                    motions::quorum_met.eq(rules::quorum_met(&rule, &attendance)),
+                    motions::quorum_met.eq(crate::democracy::motions::rules::quorum_met(&rule, &attendance)),
                     motions::passed.eq(passed),
                 ),
                 (
@@ -534,7 +534,7 @@ async fn insert_suggestions(
         let department =
             departments.get(dept).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("seed-demo: department {dept}")))?;
         let made = at(day(YEAR, 3, 23 + (j % 2) as u32), 14 + (j % 3) as u32, (j % 60) as u32);
-        let responded = at(rules::add_days(day(YEAR, 4, 10), (j % 40) as u32), 10, 0);
+        let responded = at(crate::kernel::calendar::add_days(day(YEAR, 4, 10), (j % 40) as u32), 10, 0);
         rows.push((
             (
                 suggestions::congress_id.eq(congress_id),
@@ -574,7 +574,7 @@ async fn ensure_unit_congresses(
     for (i, unit_id) in unit_ids.iter().enumerate() {
         let unit_name = names.iter().find(|(id, _)| id == unit_id).map(|(_, n)| n.as_str()).unwrap_or("二级单位");
         let short = unit_name.trim_end_matches("工会");
-        let held_on = rules::add_days(day(YEAR, 4, 3), 2 * i as u32);
+        let held_on = crate::kernel::calendar::add_days(day(YEAR, 4, 3), 2 * i as u32);
         let inserted: Option<i64> = diesel::insert_into(congresses::table)
             .values((
                 congresses::unit_id.eq(*unit_id),

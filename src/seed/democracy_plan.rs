@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
-use crate::democracy::rules::{self, ProposalAction};
+use crate::democracy::proposals::rules::{self, ProposalAction};
 use crate::democracy::types::{Feedback, MotionKind, ProposalStatus, ResultCode};
 
 pub const CONGRESS_NAME: &str = "第四届教职工代表大会暨第四届工会会员代表大会第三次会议";
@@ -221,18 +221,18 @@ pub fn proposal_plan(
     feedback_working_days: u32,
 ) -> Result<ProposalPlan, rules::TransitionError> {
     let n = i as u32;
-    let submitted_on = rules::add_days(day(YEAR, 3, 1), n % 15);
+    let submitted_on = crate::kernel::calendar::add_days(day(YEAR, 3, 1), n % 15);
     let submitted_at = at(submitted_on, 9 + n % 6, (n * 7) % 60);
     let cosigned_at: Vec<_> = (0..cosigners).map(|k| submitted_at + Duration::hours(3 * (k as i64 + 1))).collect();
     // Numbers follow the order of acceptance: 11 a day from 28 March.
-    let accepted_on = rules::add_days(day(YEAR, 3, 28), n / 11);
+    let accepted_on = crate::kernel::calendar::add_days(day(YEAR, 3, 28), n / 11);
     let decided_at = at(accepted_on, 9, (n % 11) * 5);
     let assigned_at = decided_at + Duration::hours(3);
-    let reply_due_on = rules::add_days(accepted_on, reply_days);
-    let replied_on = rules::add_days(accepted_on, 30 + (n * 7) % 55);
+    let reply_due_on = crate::kernel::calendar::add_days(accepted_on, reply_days);
+    let replied_on = crate::kernel::calendar::add_days(accepted_on, 30 + (n * 7) % 55);
     let replied_at = at(replied_on, 16, n % 60);
-    let feedback_due_on = rules::add_working_days(replied_on, feedback_working_days);
-    let feedback_at = at(rules::add_days(replied_on, 2 + n % 9), 11, 0);
+    let feedback_due_on = crate::kernel::calendar::add_working_days(replied_on, feedback_working_days);
+    let feedback_at = at(crate::kernel::calendar::add_days(replied_on, 2 + n % 9), 11, 0);
     let closed_at = feedback_at + Duration::days(3);
     let result = RESULT_PATTERN[i % RESULT_PATTERN.len()];
     let feedback = if result == ResultCode::D || (result == ResultCode::C && i.is_multiple_of(2)) || i % 7 == 3 {
@@ -303,7 +303,7 @@ pub fn suggestion_plan() -> Vec<(&'static str, String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::democracy::rules::{Attendance, Tally, VotingRule};
+    use crate::democracy::motions::rules::{Attendance, Tally, VotingRule};
 
     #[test]
     fn quotas_add_up() {
@@ -322,7 +322,7 @@ mod tests {
             let p = proposal_plan(i, cosigners, 90, 15).unwrap();
             assert_eq!(p.number, format!("2023-TA-{:03}", i + 1));
             assert!(p.on_time, "{}", p.number);
-            assert_eq!(p.reply_due_on, rules::add_days(p.accepted_on, 90));
+            assert_eq!(p.reply_due_on, crate::kernel::calendar::add_days(p.accepted_on, 90));
             assert!(p.submitted_at.date_naive() <= day(YEAR, 3, 17), "before the deadline");
             assert!(p.feedback_at.date_naive() <= p.feedback_due_on);
             assert_eq!(p.steps[0].action, "submit");
@@ -363,7 +363,7 @@ mod tests {
                 against_count: against.into(),
                 abstain_count: abstain.into(),
             };
-            assert!(rules::motion_passes(&VotingRule::default(), &att, &tally));
+            assert!(crate::democracy::motions::rules::motion_passes(&VotingRule::default(), &att, &tally));
         }
         assert_eq!(MOTIONS.iter().filter(|m| m.0 == MotionKind::Report).count(), 5);
     }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
-use crate::membership::dto::MemberView;
+use crate::membership::members::dto::MemberView;
 
 /// Routes under `/api/v1`.
 pub fn routes(cfg: &mut ServiceConfig) {

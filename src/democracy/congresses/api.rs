@@ -22,7 +22,7 @@ use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
-use crate::membership::rules::today_shanghai;
+use crate::kernel::calendar::today_shanghai;
 use crate::state::AppState;
 
 /// Routes of this part, fixed paths before `{id}`.

@@ -297,7 +297,7 @@ pub struct CongressStats {
     /// Units whose congress of that year is still being prepared (not counted as holding).
     pub units_preparing: i64,
     /// units_holding / secondary_units in basis points (10000 = 100%).
-    pub rate_bp: i64,
+    pub rate_bp: crate::kernel::money::Bp,
     /// Secondary unions without an opened congress that year (bounded by the organisation's
     /// size, so not paginated).
     pub units_without: Vec<UnitBrief>,

@@ -79,13 +79,13 @@ pub fn level_fits_unit(level: CongressLevel, unit: UnitKind) -> bool {
 /// whose code makes the prefix longer than 20 characters, gets `2023-U<id>-TA`.
 pub fn default_prefix(level: CongressLevel, year: i32, unit_id: i64, unit_code: Option<&str>) -> String {
     match level {
-        CongressLevel::School => crate::democracy::rules::default_proposal_prefix(year, "TA"),
+        CongressLevel::School => crate::democracy::proposals::rules::default_proposal_prefix(year, "TA"),
         CongressLevel::Unit => {
             let code = unit_code.map(|c| c.replace('_', "-")).filter(|c| !c.is_empty());
-            let candidate = code.map(|c| crate::democracy::rules::default_proposal_prefix(year, &format!("{c}-TA")));
+            let candidate = code.map(|c| crate::democracy::proposals::rules::default_proposal_prefix(year, &format!("{c}-TA")));
             candidate
                 .filter(|p| prefix_ok(p))
-                .unwrap_or_else(|| crate::democracy::rules::default_proposal_prefix(year, &format!("U{unit_id}-TA")))
+                .unwrap_or_else(|| crate::democracy::proposals::rules::default_proposal_prefix(year, &format!("U{unit_id}-TA")))
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::democracy::congresses::dto::{
     CongressHistoryEntry, CongressQuery, CongressStats, CongressView, CreateCongress, UnitBrief, UpdateCongress,
 };
 use crate::democracy::congresses::rules::{self as crules, CongressAction};
-use crate::democracy::rules::rate_bp;
+use crate::kernel::money::Bp;
 use crate::democracy::types::{CongressKind, CongressLevel, CongressStatus, MajorityBase};
 use crate::error::{ApiError, FieldIssue};
 use crate::http::etag::IfMatch;
@@ -433,7 +433,7 @@ pub async fn stats(conn: &mut AsyncPgConnection, scope: &UnitScope, year: i32) -
         secondary_units: total,
         units_holding: holding_n,
         units_preparing: i64::try_from(preparing.len()).unwrap_or(0),
-        rate_bp: rate_bp(holding_n, total),
+        rate_bp: Bp::rate(holding_n, total),
         units_without: secondary
             .into_iter()
             .filter(|(id, _, _)| !holding.contains(id))

@@ -21,7 +21,8 @@ use crate::democracy::delegates::dto::{
     SittingParticipation,
 };
 use crate::democracy::delegates::store::Count;
-use crate::democracy::rules::{Attendance, quorum_met, rate_bp};
+use crate::democracy::motions::rules::{Attendance, quorum_met};
+use crate::kernel::money::Bp;
 use crate::democracy::types::{CheckInStatus, DelegateKind};
 use crate::error::{ApiError, FieldIssue};
 use crate::http::pagination::PageParams;
@@ -292,7 +293,7 @@ pub async fn participation(
         formal_total,
         observer_total,
         formal_attended,
-        rate_bp: rate_bp(formal_attended, formal_total),
+        rate_bp: Bp::rate(formal_attended, formal_total),
         sittings: sittings
             .into_iter()
             .map(|s| {
@@ -304,7 +305,7 @@ pub async fn participation(
                     excused: s.excused,
                     absent: (formal_total - s.present - s.excused).max(0),
                     observers_present: s.observers_present,
-                    rate_bp: rate_bp(s.present, formal_total),
+                    rate_bp: Bp::rate(s.present, formal_total),
                     quorum_met: complete.then(|| quorum_met(&congress.rule, &att)),
                 }
             })
@@ -312,7 +313,7 @@ pub async fn participation(
         by_delegation: delegations
             .into_iter()
             .map(|d| DelegationParticipation {
-                rate_bp: rate_bp(d.formal_attended, d.formal_total),
+                rate_bp: Bp::rate(d.formal_attended, d.formal_total),
                 unit_id: d.unit_id,
                 unit_name: d.unit_name,
                 formal_total: d.formal_total,

@@ -194,7 +194,7 @@ pub struct SittingParticipation {
     pub absent: i64,
     pub observers_present: i64,
     /// present / formal_total in basis points (10000 = 100%).
-    pub rate_bp: i64,
+    pub rate_bp: crate::kernel::money::Bp,
     /// Whether the sitting had its quorum under the congress's rule (left out when the
     /// caller sees only some delegations).
     pub quorum_met: Option<bool>,
@@ -209,7 +209,7 @@ pub struct DelegationParticipation {
     pub observer_total: i64,
     /// Formal delegates present at one sitting at least.
     pub formal_attended: i64,
-    pub rate_bp: i64,
+    pub rate_bp: crate::kernel::money::Bp,
 }
 
 /// 代表参会率: per sitting, per delegation and overall (formal delegates present at least
@@ -222,7 +222,7 @@ pub struct Participation {
     pub formal_total: i64,
     pub observer_total: i64,
     pub formal_attended: i64,
-    pub rate_bp: i64,
+    pub rate_bp: crate::kernel::money::Bp,
     pub sittings: Vec<SittingParticipation>,
     pub by_delegation: Vec<DelegationParticipation>,
 }

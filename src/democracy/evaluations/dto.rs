@@ -189,7 +189,7 @@ pub struct TargetResult {
     /// The highest total a sheet can give (sum of the criteria's maxima).
     pub max_total: i64,
     /// Total mean as a share of `max_total`, in basis points (10000 = 100%).
-    pub score_rate_bp: Option<i64>,
+    pub score_rate_bp: Option<crate::kernel::money::Bp>,
     pub criteria: Vec<CriterionResult>,
 }
 
@@ -204,7 +204,7 @@ pub struct CampaignResults {
     /// Formal delegates of the congress (those who could submit).
     pub formal_delegates: i64,
     /// Sheets / formal delegates, in basis points.
-    pub turnout_bp: i64,
+    pub turnout_bp: crate::kernel::money::Bp,
     /// Targets by rank, then in the campaign's order.
     pub targets: Vec<TargetResult>,
 }

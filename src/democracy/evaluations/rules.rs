@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::kernel::money::Bp;
 use crate::democracy::types::CampaignStatus;
 use crate::error::{ApiError, FieldIssue};
 
@@ -150,7 +151,7 @@ pub struct TargetAggregate {
     /// The highest total a sheet can give.
     pub max_total: i64,
     /// Total mean as a share of the highest total, in basis points (rounded down).
-    pub score_rate_bp: Option<i64>,
+    pub score_rate_bp: Option<crate::kernel::money::Bp>,
     /// (criterion id, mean in hundredths), in the order of `criteria`.
     pub criteria: Vec<(i64, Option<i64>)>,
 }
@@ -174,7 +175,7 @@ pub fn aggregate(targets: &[i64], criteria: &[Criterion], sums: &[PairSum]) -> V
             sheets,
             total_mean_x100,
             max_total,
-            score_rate_bp: (sheets > 0 && max_total > 0).then(|| total * 10_000 / (sheets * max_total)),
+            score_rate_bp: (sheets > 0 && max_total > 0).then(|| Bp::rate(total, sheets * max_total)),
             criteria: criteria
                 .iter()
                 .zip(&pairs)
@@ -285,7 +286,7 @@ mod tests {
         assert_eq!(agg[1].total_mean_x100, Some(1350));
         assert_eq!(agg[1].rank, 1);
         assert_eq!(agg[1].max_total, 15);
-        assert_eq!(agg[1].score_rate_bp, Some(9000));
+        assert_eq!(agg[1].score_rate_bp, Some(Bp(9000)));
         assert_eq!(agg[1].sheets, 2);
         // A target nobody scored (no sheets yet) ranks last with empty means.
         assert_eq!((agg[2].sheets, agg[2].total_mean_x100, agg[2].rank), (0, None, 3));

@@ -384,7 +384,7 @@ pub async fn transition(
                 "congress_id": after.congress_id,
                 "sheets": sheets,
                 "formal_delegates": formal,
-                "turnout_bp": crate::democracy::rules::rate_bp(sheets, formal),
+                "turnout_bp": crate::kernel::money::Bp::rate(sheets, formal),
                 "closed_at": after.closed_at,
             });
             crate::webhooks::emit(conn, "evaluation.published", event).await?;
@@ -515,7 +515,7 @@ pub async fn results(conn: &mut AsyncPgConnection, id: i64) -> Result<CampaignRe
         closed_at: campaign.closed_at,
         sheets,
         formal_delegates: formal,
-        turnout_bp: crate::democracy::rules::rate_bp(sheets, formal),
+        turnout_bp: crate::kernel::money::Bp::rate(sheets, formal),
         targets,
     })
 }

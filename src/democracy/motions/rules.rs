@@ -1,8 +1,7 @@
 //! The rules of motions as plain functions: the voting window's state machine, what a
 //! result shows while voting and after it, and the quorum's threshold. No I/O; unit-tested.
 
-use crate::democracy::rules::{self, Attendance, Tally, VotingRule};
-use crate::democracy::types::MotionStatus;
+use crate::democracy::types::{MajorityBase, MotionStatus};
 
 /// What can happen to a motion's voting window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,11 +76,11 @@ pub struct Decision {
 
 pub fn decide(rule: &VotingRule, att: &Attendance, tally: &Tally) -> Decision {
     Decision {
-        quorum_met: rules::quorum_met(rule, att),
+        quorum_met: quorum_met(rule, att),
         quorum_needed: quorum_needed(rule, att.formal_total),
-        majority_denominator: rules::majority_denominator(rule, att),
-        votes_needed: rules::votes_needed(rule, att),
-        passed: rules::motion_passes(rule, att, tally),
+        majority_denominator: majority_denominator(rule, att),
+        votes_needed: votes_needed(rule, att),
+        passed: motion_passes(rule, att, tally),
     }
 }
 
@@ -90,6 +89,84 @@ pub fn decide(rule: &VotingRule, att: &Attendance, tally: &Tally) -> Decision {
 pub fn choices_visible(status: MotionStatus) -> bool {
     status == MotionStatus::Closed
 }
+
+/// The congress's voting rule (dated data on the congress row, with its source).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VotingRule {
+    pub quorum_num: i64,
+    pub quorum_den: i64,
+    /// "三分之二以上" includes the two thirds themselves (以上 includes the number).
+    pub quorum_inclusive: bool,
+    pub majority_base: MajorityBase,
+}
+
+impl Default for VotingRule {
+    fn default() -> Self {
+        VotingRule { quorum_num: 2, quorum_den: 3, quorum_inclusive: true, majority_base: MajorityBase::AllFormal }
+    }
+}
+
+/// Formal delegates at a sitting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Attendance {
+    pub formal_total: i64,
+    pub present: i64,
+    pub excused: i64,
+}
+
+impl Attendance {
+    /// Expected at the sitting: all formal delegates but those excused.
+    pub fn expected(&self) -> i64 {
+        (self.formal_total - self.excused).max(0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tally {
+    pub for_count: i64,
+    pub against_count: i64,
+    pub abstain_count: i64,
+}
+
+impl Tally {
+    pub fn cast(&self) -> i64 {
+        self.for_count + self.against_count + self.abstain_count
+    }
+}
+
+/// Whether enough formal delegates are present for the sitting to decide anything.
+pub fn quorum_met(rule: &VotingRule, att: &Attendance) -> bool {
+    if att.formal_total == 0 {
+        return false;
+    }
+    // present / total ⋛ num / den, in integers.
+    let lhs = att.present * rule.quorum_den;
+    let rhs = rule.quorum_num * att.formal_total;
+    if rule.quorum_inclusive { lhs >= rhs } else { lhs > rhs }
+}
+
+/// The denominator of "more than half".
+pub fn majority_denominator(rule: &VotingRule, att: &Attendance) -> i64 {
+    match rule.majority_base {
+        MajorityBase::AllFormal => att.formal_total,
+        MajorityBase::Expected => att.expected(),
+        MajorityBase::Present => att.present,
+    }
+}
+
+/// Votes for needed to pass: the least number strictly more than half of the denominator.
+pub fn votes_needed(rule: &VotingRule, att: &Attendance) -> i64 {
+    majority_denominator(rule, att) / 2 + 1
+}
+
+/// A motion passes when the sitting has its quorum and more than half of the denominator
+/// voted for (abstentions and absences count as not for).
+pub fn motion_passes(rule: &VotingRule, att: &Attendance, tally: &Tally) -> bool {
+    quorum_met(rule, att)
+        && majority_denominator(rule, att) > 0
+        && tally.for_count * 2 > majority_denominator(rule, att)
+}
+
 
 #[cfg(test)]
 mod tests {
@@ -148,8 +225,8 @@ mod tests {
             for total in 1..=60 {
                 let needed = quorum_needed(&rule, total);
                 let at = |present| Attendance { formal_total: total, present, excused: 0 };
-                assert!(rules::quorum_met(&rule, &at(needed)), "{rule:?} {total}");
-                assert!(!rules::quorum_met(&rule, &at(needed - 1)), "{rule:?} {total}");
+                assert!(quorum_met(&rule, &at(needed)), "{rule:?} {total}");
+                assert!(!quorum_met(&rule, &at(needed - 1)), "{rule:?} {total}");
             }
         }
     }
@@ -181,5 +258,70 @@ mod tests {
         assert!(!choices_visible(S::Draft));
         assert!(!choices_visible(S::Voting));
         assert!(choices_visible(S::Closed));
+    }
+}
+
+#[cfg(test)]
+mod voting_tests {
+    use super::*;
+    use crate::democracy::types::MajorityBase;
+
+    fn att(formal_total: i64, present: i64, excused: i64) -> Attendance {
+        Attendance { formal_total, present, excused }
+    }
+
+    fn tally(f: i64, a: i64, ab: i64) -> Tally {
+        Tally { for_count: f, against_count: a, abstain_count: ab }
+    }
+
+    #[test]
+    fn quorum_at_exactly_two_thirds() {
+        let rule = VotingRule::default();
+        // 289 formal delegates: two thirds is 192.67, so 193 present is the least quorum.
+        assert!(!quorum_met(&rule, &att(289, 192, 0)));
+        assert!(quorum_met(&rule, &att(289, 193, 0)));
+        // 300 formal: exactly two thirds (200) is a quorum under 以上 (inclusive) …
+        assert!(quorum_met(&rule, &att(300, 200, 0)));
+        assert!(!quorum_met(&rule, &att(300, 199, 0)));
+        // … and not when the congress's rule says "more than".
+        let strict = VotingRule { quorum_inclusive: false, ..rule };
+        assert!(!quorum_met(&strict, &att(300, 200, 0)));
+        assert!(quorum_met(&strict, &att(300, 201, 0)));
+        assert!(!quorum_met(&rule, &att(0, 0, 0)), "no delegates, no quorum");
+    }
+
+    #[test]
+    fn majority_is_more_than_half_of_all_formal_delegates() {
+        let rule = VotingRule::default();
+        let a = att(300, 250, 10);
+        // Exactly half (150 of 300) does not pass; 151 does.
+        assert!(!motion_passes(&rule, &a, &tally(150, 0, 100)));
+        assert!(motion_passes(&rule, &a, &tally(151, 99, 0)));
+        assert_eq!(votes_needed(&rule, &a), 151);
+        // 289: more than half is 145.
+        assert_eq!(votes_needed(&rule, &att(289, 289, 0)), 145);
+        assert!(!motion_passes(&rule, &att(289, 289, 0), &tally(144, 0, 145)));
+        assert!(motion_passes(&rule, &att(289, 289, 0), &tally(145, 144, 0)));
+        // A majority of those voting is not enough when many are absent.
+        assert!(!motion_passes(&rule, &att(300, 200, 0), &tally(140, 60, 0)));
+    }
+
+    #[test]
+    fn the_denominator_is_configurable() {
+        let a = att(300, 240, 20);
+        let expected = VotingRule { majority_base: MajorityBase::Expected, ..VotingRule::default() };
+        let present = VotingRule { majority_base: MajorityBase::Present, ..VotingRule::default() };
+        assert_eq!(majority_denominator(&expected, &a), 280);
+        assert_eq!(majority_denominator(&present, &a), 240);
+        // 140 of 280 expected is exactly half: not passed; of 240 present it passes.
+        assert!(!motion_passes(&expected, &a, &tally(140, 100, 0)));
+        assert!(motion_passes(&present, &a, &tally(140, 100, 0)));
+        assert!(!motion_passes(&present, &a, &tally(120, 120, 0)), "exactly half of those present");
+    }
+
+    #[test]
+    fn no_quorum_no_decision() {
+        let rule = VotingRule::default();
+        assert!(!motion_passes(&rule, &att(300, 199, 0), &tally(199, 0, 0)));
     }
 }

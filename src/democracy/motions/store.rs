@@ -24,7 +24,7 @@ use crate::democracy::motions::dto::{
 };
 use crate::democracy::motions::rules as motions_rules;
 use crate::democracy::motions::rules::{MotionAction, motion_transition};
-use crate::democracy::rules::{Attendance, Tally};
+use crate::democracy::motions::rules::{Attendance, Tally};
 use crate::democracy::types::{Choice, CongressLevel, CongressStatus, MotionKind, MotionStatus};
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;

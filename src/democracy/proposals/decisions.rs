@@ -13,10 +13,10 @@ use crate::democracy::proposals::store::{self as store, Core};
 use crate::democracy::proposals::workflow::{
     Acting, in_tx, lock_visible, must_decide, record_transition, tell_proposer, to_suggestion,
 };
-use crate::democracy::rules::{self, ProposalAction};
+use crate::democracy::proposals::rules::{self, ProposalAction};
 use crate::democracy::types::{ExtensionStatus, ProposalStatus};
 use crate::error::{ApiError, FieldIssue};
-use crate::membership::rules::today_shanghai;
+use crate::kernel::calendar::today_shanghai;
 use crate::schema::{departments, proposal_coproposers, proposal_departments, proposals};
 
 /// Locks the proposal for a committee decision (404 when the committee cannot see it).
@@ -157,7 +157,7 @@ pub async fn assign(
         let to = rules::proposal_transition(c.status, ProposalAction::Assign)?;
         let congress = access::congress(conn, c.congress_id).await?;
         let today = today_shanghai();
-        let due = body.reply_due_on.unwrap_or_else(|| rules::add_days(today, congress.reply_days.max(0) as u32));
+        let due = body.reply_due_on.unwrap_or_else(|| crate::kernel::calendar::add_days(today, congress.reply_days.max(0) as u32));
         let mut issues = Vec::new();
         if due < today {
             issues.push(FieldIssue::new("reply_due_on", "date_in_past"));
@@ -227,7 +227,7 @@ pub async fn decide_extension(
         }
         let days = c.extension_days.unwrap_or(0).max(0) as u32;
         let due = match (approve, c.reply_due_on) {
-            (true, Some(d)) => Some(rules::add_days(d, days)),
+            (true, Some(d)) => Some(crate::kernel::calendar::add_days(d, days)),
             (_, d) => d,
         };
         diesel::update(proposals::table.filter(proposals::id.eq(id)))
@@ -254,7 +254,7 @@ pub async fn reopen(
         let congress = access::congress(conn, c.congress_id).await?;
         let today = today_shanghai();
         let window = congress.max_extension_days.max(1) as u32;
-        let due = body.reply_due_on.unwrap_or_else(|| rules::add_days(today, window));
+        let due = body.reply_due_on.unwrap_or_else(|| crate::kernel::calendar::add_days(today, window));
         if due < today {
             return Err(ApiError::Validation(vec![FieldIssue::new("reply_due_on", "date_in_past")]));
         }

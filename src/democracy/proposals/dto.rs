@@ -377,13 +377,13 @@ pub struct HandlingReport {
     pub replied: i64,
     pub replied_on_time: i64,
     /// Replies on time / replied, in basis points (10000 = 100%).
-    pub on_time_rate_bp: i64,
+    pub on_time_rate_bp: crate::kernel::money::Bp,
     pub overdue: i64,
     pub satisfied: i64,
     pub basically_satisfied: i64,
     pub unsatisfied: i64,
     /// (satisfied + basically satisfied) / proposals with feedback, in basis points.
-    pub satisfaction_rate_bp: i64,
+    pub satisfaction_rate_bp: crate::kernel::money::Bp,
     pub result_codes: Vec<CodeCount>,
     pub by_category: Vec<CodeCount>,
     pub by_department: Vec<DepartmentLoad>,

@@ -14,12 +14,12 @@ use crate::democracy::proposals::dto::{
     CosignInvitation, ProposalQuery, ProposalSummary, PublicProposal, PublicProposalQuery,
 };
 use crate::democracy::proposals::store::{Viewer, brief_or_unknown, briefs, visible_sql};
-use crate::democracy::rules;
+use crate::democracy::proposals::rules;
 use crate::democracy::types::{Feedback, ProposalStatus, ResultCode};
 use crate::error::ApiError;
 use crate::http::pagination::PageParams;
 use crate::kernel::sql::escape_like;
-use crate::membership::rules::today_shanghai;
+use crate::kernel::calendar::today_shanghai;
 use crate::schema::{
     departments, proposal_coproposers, proposal_cosigners, proposal_departments, proposal_replies, proposals,
 };

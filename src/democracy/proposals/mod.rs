@@ -4,6 +4,7 @@ pub mod decisions;
 pub mod drafts;
 pub mod dto;
 pub mod lists;
+pub mod rules;
 pub mod reminders;
 pub mod report;
 pub mod store;

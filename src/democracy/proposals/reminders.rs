@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::integrations::wechat::messages::{self, EVENT_PROPOSAL_DUE};
 use crate::jobs::queue::ClaimedJob;
 use crate::jobs::{JobContext, JobError, Registry};
-use crate::membership::rules::today_shanghai;
+use crate::kernel::calendar::today_shanghai;
 use crate::schema::{delegates, department_handlers, proposal_departments, proposal_reminders, proposals, users};
 
 pub const JOB_KIND: &str = "democracy.proposal_reminders";

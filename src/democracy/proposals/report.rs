@@ -10,10 +10,10 @@ use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::democracy::proposals::dto::{CodeCount, DepartmentLoad, HandlingLine, HandlingReport};
-use crate::democracy::rules;
+use crate::democracy::proposals::rules;
 use crate::democracy::types::{Feedback, ProposalStatus, ResultCode};
 use crate::error::ApiError;
-use crate::membership::rules::today_shanghai;
+use crate::kernel::calendar::today_shanghai;
 use crate::schema::{congresses, delegates, departments, members, proposal_departments, proposal_replies, proposals};
 
 /// One proposal as the report counts it.
@@ -111,12 +111,12 @@ pub fn summarise(
         withdrawn: count(&|l| l.status == S::Withdrawn),
         replied,
         replied_on_time: on_time,
-        on_time_rate_bp: rules::rate_bp(on_time, replied),
+        on_time_rate_bp: crate::kernel::money::Bp::rate(on_time, replied),
         overdue: count(&|l| rules::is_overdue(l.status, l.reply_due_on, today)),
         satisfied,
         basically_satisfied: basically,
         unsatisfied,
-        satisfaction_rate_bp: rules::rate_bp(satisfied + basically, satisfied + basically + unsatisfied),
+        satisfaction_rate_bp: crate::kernel::money::Bp::rate(satisfied + basically, satisfied + basically + unsatisfied),
         result_codes: codes.into_iter().map(|(code, count)| CodeCount { code, count }).collect(),
         by_category: categories.into_iter().map(|(code, count)| CodeCount { code, count }).collect(),
         by_department: loads.into_values().collect(),
@@ -139,7 +139,7 @@ pub fn markdown(r: &HandlingReport) -> String {
         "已答复 {} 件，其中按期答复 {} 件（按期答复率 {}）；逾期未答复 {} 件。\n",
         r.replied,
         r.replied_on_time,
-        rules::percent(r.on_time_rate_bp),
+        r.on_time_rate_bp.to_string(),
         r.overdue
     );
     let _ = writeln!(
@@ -148,7 +148,7 @@ pub fn markdown(r: &HandlingReport) -> String {
         r.satisfied,
         r.basically_satisfied,
         r.unsatisfied,
-        rules::percent(r.satisfaction_rate_bp)
+        r.satisfaction_rate_bp.to_string()
     );
     let _ = writeln!(md, "## 办理结果\n\n| 类别 | 件数 |\n|---|---|");
     for c in &r.result_codes {
@@ -264,6 +264,7 @@ pub async fn report(conn: &mut AsyncPgConnection, congress_id: i64) -> Result<Ha
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::money::Bp;
 
     fn line(id: i64, status: ProposalStatus, reply: Option<(ResultCode, bool)>, feedback: Option<Feedback>) -> Line {
         Line {
@@ -295,9 +296,9 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2023, 7, 1).unwrap();
         let r = summarise(9, "四届三次".into(), 2023, &lines, today);
         assert_eq!((r.filed, r.accepted, r.declined), (5, 4, 1), "drafts are not filed");
-        assert_eq!((r.replied, r.replied_on_time, r.on_time_rate_bp), (3, 2, 6666));
+        assert_eq!((r.replied, r.replied_on_time, r.on_time_rate_bp), (3, 2, Bp(6666)));
         assert_eq!(r.overdue, 1);
-        assert_eq!((r.satisfied, r.basically_satisfied, r.unsatisfied, r.satisfaction_rate_bp), (1, 1, 1, 6666));
+        assert_eq!((r.satisfied, r.basically_satisfied, r.unsatisfied, r.satisfaction_rate_bp), (1, 1, 1, Bp(6666)));
         let a = r.result_codes.iter().find(|c| c.code == "A").unwrap();
         assert_eq!(a.count, 1);
         assert_eq!(r.result_codes.iter().find(|c| c.code == "D").unwrap().count, 0, "every code listed");
@@ -314,7 +315,7 @@ mod tests {
     #[test]
     fn an_empty_congress_reports_zeros() {
         let r = summarise(1, "x".into(), 2023, &[], NaiveDate::from_ymd_opt(2023, 7, 1).unwrap());
-        assert_eq!((r.filed, r.on_time_rate_bp, r.satisfaction_rate_bp), (0, 0, 0));
+        assert_eq!((r.filed, r.on_time_rate_bp, r.satisfaction_rate_bp), (0, Bp(0), Bp(0)));
         assert_eq!(r.result_codes.len(), 4);
     }
 }

@@ -17,11 +17,11 @@ use crate::democracy::access;
 use crate::democracy::proposals::dto::{
     CosignerView, DelegateBrief, ExtensionView, HistoryEntry, ProposalDepartmentView, ProposalView, ReplyView,
 };
-use crate::democracy::rules;
+use crate::democracy::proposals::rules;
 use crate::democracy::types::{CosignStatus, DepartmentRole, ExtensionStatus, Feedback, ProposalStatus, ResultCode};
 use crate::error::ApiError;
 use crate::http::pagination::PageParams;
-use crate::membership::rules::today_shanghai;
+use crate::kernel::calendar::today_shanghai;
 use crate::schema::{
     congresses, delegates, departments, members, proposal_coproposers, proposal_cosigners, proposal_departments,
     proposal_history, proposal_replies, proposals, units,

@@ -15,11 +15,11 @@ use crate::democracy::proposals::dto::{
     CommentBody, CosignBody, CosignDecision, ExtensionBody, FeedbackBody, ProposalView, ReplyBody,
 };
 use crate::democracy::proposals::store::{self as store, Core, Relation, Viewer};
-use crate::democracy::rules::{self, ProposalAction, TransitionError};
+use crate::democracy::proposals::rules::{self, ProposalAction, TransitionError};
 use crate::democracy::types::{CosignStatus, ExtensionStatus, ProposalStatus};
 use crate::error::{ApiError, FieldIssue};
 use crate::integrations::wechat::messages::{self, EVENT_COSIGN_INVITED, EVENT_PROPOSAL_REPLIED};
-use crate::membership::rules::today_shanghai;
+use crate::kernel::calendar::today_shanghai;
 use crate::schema::{
     delegates, proposal_cosigners, proposal_departments, proposal_history, proposal_replies, proposals, suggestions,
 };
@@ -415,7 +415,7 @@ pub async fn reply(
             ))
             .execute(conn)
             .await?;
-        let feedback_due = rules::add_working_days(today, congress.feedback_working_days.max(1) as u32);
+        let feedback_due = crate::kernel::calendar::add_working_days(today, congress.feedback_working_days.max(1) as u32);
         diesel::update(proposals::table.filter(proposals::id.eq(id)))
             .set((
                 proposals::replied_at.eq(Utc::now()),

@@ -153,7 +153,7 @@ pub struct SuggestionStats {
     pub total: i64,
     pub responded: i64,
     /// Responded as a share of the total, in basis points (10000 = 100%).
-    pub responded_rate_bp: i64,
+    pub responded_rate_bp: crate::kernel::money::Bp,
     pub by_category: Vec<CategoryCount>,
     pub by_source: Vec<SourceCount>,
 }

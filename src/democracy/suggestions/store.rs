@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::democracy::departments::store as departments_store;
-use crate::democracy::rules::rate_bp;
+use crate::kernel::money::Bp;
 use crate::democracy::suggestions::dto::{
     CategoryView, CreateSuggestion, RespondSuggestion, SuggestionQuery, SuggestionStats, SuggestionView,
 };
@@ -321,7 +321,7 @@ pub async fn respond(
             let data = json!({
                 "thing1": after.title,
                 "phrase2": "已答复",
-                "date3": crate::membership::rules::today_shanghai().to_string(),
+                "date3": crate::kernel::calendar::today_shanghai().to_string(),
                 "page": format!("pages/suggestions/detail?id={id}"),
             });
             let dedupe = format!("suggestion:{id}:responded");
@@ -386,7 +386,7 @@ pub async fn stats(
         year,
         total,
         responded,
-        responded_rate_bp: rate_bp(responded, total),
+        responded_rate_bp: Bp::rate(responded, total),
         by_category: rules::by_category(&cats, &per_category),
         by_source: rules::by_source(&per_source),
     })

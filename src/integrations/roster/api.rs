@@ -10,7 +10,6 @@ use crate::http::context::RequestContext;
 use crate::http::extract::{ValidQuery, read_body};
 use crate::integrations::roster::store as roster_store;
 use crate::integrations::roster::{self, RosterQuery, RosterReport, RosterRowInput};
-use crate::membership::rules;
 use crate::state::AppState;
 
 /// Upserts members by staff number from the HR roster (API clients with scope
@@ -61,7 +60,7 @@ pub async fn sync_roster(
     let kind = roster::body_kind(content_type)?;
     let bytes = read_body(&req, &mut payload.into_inner(), state.config.import_limit_bytes).await?;
     let parsed = roster::read(kind, &bytes)?;
-    let (rows, mut rejected) = roster::validate(&parsed, rules::today_shanghai())?;
+    let (rows, mut rejected) = roster::validate(&parsed, crate::kernel::calendar::today_shanghai())?;
 
     let actor = Actor::new(&principal, &ctx);
     let key = &state.config.encryption_key;

@@ -25,7 +25,6 @@ use crate::membership::imports::parse::ImportRow;
 use crate::membership::members::idcard;
 use crate::membership::members::names;
 use crate::membership::members::store::id_card_columns;
-use crate::membership::rules;
 use crate::membership::types::{EmploymentType, Gender, MemberStatus};
 use crate::schema::{audit_log, member_history, members, units};
 
@@ -143,7 +142,7 @@ async fn apply_batch(
     actor: &Actor,
 ) -> Result<Applied, ApiError> {
     lock(conn).await?;
-    let today = rules::today_shanghai();
+    let today = crate::kernel::calendar::today_shanghai();
     let mut applied = Applied::default();
 
     let mut incoming = Vec::with_capacity(batch.len());
@@ -475,7 +474,7 @@ pub async fn mark_left(conn: &mut AsyncPgConnection, ids: &[i64], actor: &Actor)
         marked += conn
             .transaction::<_, ApiError, _>(async |conn| {
                 lock(conn).await?;
-                let today = rules::today_shanghai();
+                let today = crate::kernel::calendar::today_shanghai();
                 let rows: Vec<(i64, String, i64, i32)> = diesel::update(
                     members::table
                         .filter(members::id.eq_any(chunk))

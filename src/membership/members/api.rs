@@ -11,12 +11,10 @@ use crate::http::etag::{IfMatch, with_etag};
 use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams, parse_sort};
-use crate::membership::dto::{
-    CreateMember, HistoryEntry, LeaveMember, MemberQuery, MemberView, RejoinMember, TransferMember, UpdateMember,
-};
+use crate::membership::members::dto::{CreateMember, HistoryEntry, LeaveMember, MemberQuery, MemberView, RejoinMember, TransferMember, UpdateMember};
 use crate::membership::members::store as members_store;
 use crate::membership::members::store::{Move, Reveal, SORTABLE};
-use crate::membership::rules::today_shanghai;
+use crate::kernel::calendar::today_shanghai;
 use crate::state::AppState;
 
 async fn list(

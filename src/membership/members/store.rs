@@ -14,12 +14,9 @@ use crate::error::{ApiError, FieldIssue};
 use crate::http::etag::IfMatch;
 use crate::http::pagination::{PageParams, SortKey};
 use crate::kernel::sql::escape_like;
-use crate::membership::dto::{
-    CreateMember, HistoryEntry, HistoryEvent, MemberProfile, MemberQuery, MemberView, UpdateMember,
-};
+use crate::membership::members::dto::{CreateMember, HistoryEntry, HistoryEvent, MemberProfile, MemberQuery, MemberView, UpdateMember};
 use crate::membership::members::idcard::{self, IdCard};
 use crate::membership::members::names;
-use crate::membership::rules;
 use crate::membership::types::{EmploymentType, Gender, MemberStatus};
 use crate::membership::units::store::{boxed_in_scope, find_in_scope};
 use crate::schema::{honors, member_history, members, units};
@@ -251,7 +248,7 @@ pub fn check_id_card_matches(card: &IdCard, birth_date: NaiveDate, gender: Gende
 }
 
 fn check_dates(birth_date: NaiveDate, joined_on: NaiveDate) -> Result<(), ApiError> {
-    let today = rules::today_shanghai();
+    let today = crate::kernel::calendar::today_shanghai();
     let mut issues = Vec::new();
     if birth_date > today {
         issues.push(FieldIssue::new("birth_date", "date_in_future"));
@@ -478,7 +475,7 @@ pub async fn apply_move(
         if_match.check(before.version)?;
         let (action, event, to_unit, effective_on, reason, status, left_on) = match change {
             Move::Transfer { to_unit_id, effective_on, reason } => {
-                rules::can_transfer(before.status, before.unit_id, to_unit_id)?;
+                crate::membership::members::rules::can_transfer(before.status, before.unit_id, to_unit_id)?;
                 find_in_scope(conn, scope, to_unit_id).await.map_err(|_| unknown_unit("to_unit_id", to_unit_id))?;
                 (
                     "member.transfer",
@@ -491,7 +488,7 @@ pub async fn apply_move(
                 )
             }
             Move::Leave { effective_on, reason } => {
-                rules::can_leave(before.status)?;
+                crate::membership::members::rules::can_leave(before.status)?;
                 (
                     "member.leave",
                     HistoryEvent::Left,
@@ -503,7 +500,7 @@ pub async fn apply_move(
                 )
             }
             Move::Rejoin { unit_id, effective_on, reason } => {
-                rules::can_rejoin(before.status)?;
+                crate::membership::members::rules::can_rejoin(before.status)?;
                 let unit = unit_id.unwrap_or(before.unit_id);
                 find_in_scope(conn, scope, unit).await.map_err(|_| unknown_unit("unit_id", unit))?;
                 ("member.rejoin", HistoryEvent::Rejoined, unit, effective_on, reason, MemberStatus::Active, None)
@@ -533,7 +530,7 @@ pub async fn apply_move(
 /// (or, for a rejoin, leaving).
 fn check_effective_on(effective_on: NaiveDate, before: &MemberView) -> Result<(), ApiError> {
     let mut issues = Vec::new();
-    if effective_on > rules::today_shanghai() {
+    if effective_on > crate::kernel::calendar::today_shanghai() {
         issues.push(FieldIssue::new("effective_on", "date_in_future"));
     }
     let (earliest, other) = match before.left_on {
@@ -628,4 +625,23 @@ pub async fn member_profile(conn: &mut AsyncPgConnection, member_id: i64) -> Res
             phone,
         }
     }))
+}
+
+/// The member's (name, unit id) if the member lies inside `scope`.
+pub(crate) async fn member_in_scope(
+    conn: &mut AsyncPgConnection,
+    scope: &UnitScope,
+    member_id: i64,
+) -> Result<(String, i64), ApiError> {
+    let mut q = members::table.filter(members::id.eq(member_id)).into_boxed();
+    if scope.like_patterns().is_some() {
+        q = q.filter(members::unit_id.eq_any(boxed_in_scope(scope).select(units::id)));
+    }
+    // Only "no such row" means an unknown member; a lost connection stays a 503.
+    q.select((members::name, members::unit_id)).first(conn).await.map_err(|e| match e {
+        diesel::result::Error::NotFound => {
+            ApiError::Validation(vec![FieldIssue::new("member_id", "unknown_member").with("value", member_id)])
+        }
+        other => other.into(),
+    })
 }

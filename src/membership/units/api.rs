@@ -13,7 +13,7 @@ use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
-use crate::membership::dto::{CreateUnit, UnitNode, UnitView, UpdateUnit};
+use crate::membership::units::dto::{CreateUnit, UnitNode, UnitView, UpdateUnit};
 use crate::membership::types::UnitKind;
 use crate::membership::units::store as units_store;
 use crate::membership::units::store::UnitFilter;

@@ -1,2 +1,4 @@
 pub mod api;
+pub mod dto;
+pub mod rules;
 pub mod store;

@@ -14,8 +14,7 @@ use crate::error::{ApiError, FieldIssue};
 use crate::http::etag::IfMatch;
 use crate::http::pagination::PageParams;
 use crate::kernel::sql::escape_like;
-use crate::membership::dto::{CreateUnit, UnitNode, UnitView, UpdateUnit};
-use crate::membership::rules;
+use crate::membership::units::dto::{CreateUnit, UnitNode, UnitView, UpdateUnit};
 use crate::membership::types::UnitKind;
 use crate::schema::{members, units};
 
@@ -204,7 +203,7 @@ pub async fn create(
             (_, None) => return Err(ApiError::Validation(vec![FieldIssue::new("parent_id", "required")])),
             (kind, Some(pid)) => {
                 let parent = find_in_scope(conn, scope, pid).await.map_err(|_| unknown_parent(pid))?;
-                if !rules::kind_fits_under(kind, parent.kind) {
+                if !crate::membership::units::rules::kind_fits_under(kind, parent.kind) {
                     return Err(ApiError::Conflict("unit_kind_misplaced"));
                 }
                 Some(parent)
@@ -221,7 +220,7 @@ pub async fn create(
             .returning(units::id)
             .get_result(conn)
             .await?;
-        let path = rules::child_path(parent.as_ref().map(|p| p.path.as_str()).unwrap_or("/"), id);
+        let path = crate::membership::units::rules::child_path(parent.as_ref().map(|p| p.path.as_str()).unwrap_or("/"), id);
         diesel::update(units::table.filter(units::id.eq(id))).set(units::path.eq(&path)).execute(conn).await?;
         let view = get(conn, &UnitScope::All, id).await?;
         audit::record(conn, actor, "unit.create", "unit", id, audit::NONE, Some(&view)).await?;
@@ -254,13 +253,13 @@ pub async fn update(
                 return Err(ApiError::Conflict("unit_kind_misplaced"));
             }
             let parent = find_in_scope(conn, scope, new_parent_id).await.map_err(|_| unknown_parent(new_parent_id))?;
-            if rules::move_creates_cycle(&current.path, &parent.path) {
+            if crate::membership::units::rules::move_creates_cycle(&current.path, &parent.path) {
                 return Err(ApiError::Conflict("unit_cycle"));
             }
-            if !rules::kind_fits_under(current.kind, parent.kind) {
+            if !crate::membership::units::rules::kind_fits_under(current.kind, parent.kind) {
                 return Err(ApiError::Conflict("unit_kind_misplaced"));
             }
-            let new_path = rules::child_path(&parent.path, id);
+            let new_path = crate::membership::units::rules::child_path(&parent.path, id);
             // Re-root the whole subtree: every path that starts with the old prefix.
             diesel::sql_query("UPDATE units SET path = $1 || substr(path, length($2) + 1) WHERE path LIKE $3")
                 .bind::<diesel::sql_types::Text, _>(&new_path)
@@ -307,6 +306,18 @@ pub async fn resolve_names(conn: &mut AsyncPgConnection, scope: &UnitScope) -> R
 /// The unit's name (any scope), for denormalised views.
 pub async fn name_of(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<String>, ApiError> {
     Ok(units::table.filter(units::id.eq(id)).select(units::name).first(conn).await.optional()?)
+}
+
+/// A subtree filter (`unit_id` with its descendants) within scope, as a path prefix.
+pub(crate) async fn subtree_path(
+    conn: &mut AsyncPgConnection,
+    scope: &UnitScope,
+    unit_id: Option<i64>,
+) -> Result<Option<String>, ApiError> {
+    match unit_id {
+        Some(id) => Ok(Some(find_in_scope(conn, scope, id).await?.path)),
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]

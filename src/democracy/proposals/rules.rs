@@ -1,13 +1,9 @@
-//! The rules of democratic management as plain functions: the proposal state machine,
-//! quorum and majority, proposal numbers and deadlines. No I/O; unit-tested below.
+//! The proposal state machine and the rules of numbers and deadlines, as plain functions.
+//! No I/O; unit-tested below.
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::NaiveDate;
 
-use crate::democracy::types::{Feedback, MajorityBase, ProposalStatus};
-
-// ---------------------------------------------------------------------------------------
-// Proposals
-// ---------------------------------------------------------------------------------------
+use crate::democracy::types::{Feedback, ProposalStatus};
 
 /// Everything that can happen to a proposal. Each `POST /proposals/{id}/{action}` maps to one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,25 +160,6 @@ pub fn is_late(submitted_on: NaiveDate, deadline: Option<NaiveDate>) -> bool {
     deadline.is_some_and(|d| submitted_on > d)
 }
 
-/// `days` calendar days after `from`.
-pub fn add_days(from: NaiveDate, days: u32) -> NaiveDate {
-    from.checked_add_days(Days::new(u64::from(days))).unwrap_or(NaiveDate::MAX)
-}
-
-/// `days` working days after `from` (Saturdays and Sundays skipped; public holidays are not
-/// modelled: a deadline falling in a holiday is extended by the committee if needed).
-pub fn add_working_days(from: NaiveDate, days: u32) -> NaiveDate {
-    let mut d = from;
-    let mut left = days;
-    while left > 0 {
-        d = add_days(d, 1);
-        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
-            left -= 1;
-        }
-    }
-    d
-}
-
 /// Replied on or before the due date.
 pub fn replied_on_time(replied_on: NaiveDate, due_on: NaiveDate) -> bool {
     replied_on <= due_on
@@ -191,97 +168,6 @@ pub fn replied_on_time(replied_on: NaiveDate, due_on: NaiveDate) -> bool {
 /// Overdue: still waiting for the reply after the due date.
 pub fn is_overdue(status: ProposalStatus, due_on: Option<NaiveDate>, today: NaiveDate) -> bool {
     status == ProposalStatus::Assigned && due_on.is_some_and(|d| today > d)
-}
-
-// ---------------------------------------------------------------------------------------
-// Voting
-// ---------------------------------------------------------------------------------------
-
-/// The congress's voting rule (dated data on the congress row, with its source).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VotingRule {
-    pub quorum_num: i64,
-    pub quorum_den: i64,
-    /// "三分之二以上" includes the two thirds themselves (以上 includes the number).
-    pub quorum_inclusive: bool,
-    pub majority_base: MajorityBase,
-}
-
-impl Default for VotingRule {
-    fn default() -> Self {
-        VotingRule { quorum_num: 2, quorum_den: 3, quorum_inclusive: true, majority_base: MajorityBase::AllFormal }
-    }
-}
-
-/// Formal delegates at a sitting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Attendance {
-    pub formal_total: i64,
-    pub present: i64,
-    pub excused: i64,
-}
-
-impl Attendance {
-    /// Expected at the sitting: all formal delegates but those excused.
-    pub fn expected(&self) -> i64 {
-        (self.formal_total - self.excused).max(0)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Tally {
-    pub for_count: i64,
-    pub against_count: i64,
-    pub abstain_count: i64,
-}
-
-impl Tally {
-    pub fn cast(&self) -> i64 {
-        self.for_count + self.against_count + self.abstain_count
-    }
-}
-
-/// Whether enough formal delegates are present for the sitting to decide anything.
-pub fn quorum_met(rule: &VotingRule, att: &Attendance) -> bool {
-    if att.formal_total == 0 {
-        return false;
-    }
-    // present / total ⋛ num / den, in integers.
-    let lhs = att.present * rule.quorum_den;
-    let rhs = rule.quorum_num * att.formal_total;
-    if rule.quorum_inclusive { lhs >= rhs } else { lhs > rhs }
-}
-
-/// The denominator of "more than half".
-pub fn majority_denominator(rule: &VotingRule, att: &Attendance) -> i64 {
-    match rule.majority_base {
-        MajorityBase::AllFormal => att.formal_total,
-        MajorityBase::Expected => att.expected(),
-        MajorityBase::Present => att.present,
-    }
-}
-
-/// Votes for needed to pass: the least number strictly more than half of the denominator.
-pub fn votes_needed(rule: &VotingRule, att: &Attendance) -> i64 {
-    majority_denominator(rule, att) / 2 + 1
-}
-
-/// A motion passes when the sitting has its quorum and more than half of the denominator
-/// voted for (abstentions and absences count as not for).
-pub fn motion_passes(rule: &VotingRule, att: &Attendance, tally: &Tally) -> bool {
-    quorum_met(rule, att)
-        && majority_denominator(rule, att) > 0
-        && tally.for_count * 2 > majority_denominator(rule, att)
-}
-
-/// Basis points as a percentage with two decimals: 6574 → "65.74%".
-pub fn percent(bp: i64) -> String {
-    format!("{}.{:02}%", bp / 100, bp % 100)
-}
-
-/// Participation rate in basis points (10000 = 100%): `part` of `whole`, rounded down.
-pub fn rate_bp(part: i64, whole: i64) -> i64 {
-    if whole <= 0 { 0 } else { part * 10_000 / whole }
 }
 
 #[cfg(test)]
@@ -406,81 +292,10 @@ mod tests {
         assert!(!is_late(d("2023-03-10"), Some(d("2023-03-10"))));
         assert!(is_late(d("2023-03-11"), Some(d("2023-03-10"))));
         assert!(!is_late(d("2099-01-01"), None));
-        assert_eq!(add_days(d("2023-03-20"), 90), d("2023-06-18"));
-        // Friday + 1 working day = Monday; 15 working days = three weeks.
-        assert_eq!(add_working_days(d("2023-06-16"), 1), d("2023-06-19"));
-        assert_eq!(add_working_days(d("2023-06-16"), 15), d("2023-07-07"));
-        assert_eq!(add_working_days(d("2023-06-17"), 1), d("2023-06-19"), "from a Saturday");
         assert!(replied_on_time(d("2023-06-18"), d("2023-06-18")));
         assert!(!replied_on_time(d("2023-06-19"), d("2023-06-18")));
         assert!(is_overdue(S::Assigned, Some(d("2023-06-18")), d("2023-06-19")));
         assert!(!is_overdue(S::Assigned, Some(d("2023-06-18")), d("2023-06-18")));
         assert!(!is_overdue(S::Replied, Some(d("2023-06-18")), d("2023-07-19")));
-    }
-
-    fn att(formal_total: i64, present: i64, excused: i64) -> Attendance {
-        Attendance { formal_total, present, excused }
-    }
-
-    fn tally(f: i64, a: i64, ab: i64) -> Tally {
-        Tally { for_count: f, against_count: a, abstain_count: ab }
-    }
-
-    #[test]
-    fn quorum_at_exactly_two_thirds() {
-        let rule = VotingRule::default();
-        // 289 formal delegates: two thirds is 192.67, so 193 present is the least quorum.
-        assert!(!quorum_met(&rule, &att(289, 192, 0)));
-        assert!(quorum_met(&rule, &att(289, 193, 0)));
-        // 300 formal: exactly two thirds (200) is a quorum under 以上 (inclusive) …
-        assert!(quorum_met(&rule, &att(300, 200, 0)));
-        assert!(!quorum_met(&rule, &att(300, 199, 0)));
-        // … and not when the congress's rule says "more than".
-        let strict = VotingRule { quorum_inclusive: false, ..rule };
-        assert!(!quorum_met(&strict, &att(300, 200, 0)));
-        assert!(quorum_met(&strict, &att(300, 201, 0)));
-        assert!(!quorum_met(&rule, &att(0, 0, 0)), "no delegates, no quorum");
-    }
-
-    #[test]
-    fn majority_is_more_than_half_of_all_formal_delegates() {
-        let rule = VotingRule::default();
-        let a = att(300, 250, 10);
-        // Exactly half (150 of 300) does not pass; 151 does.
-        assert!(!motion_passes(&rule, &a, &tally(150, 0, 100)));
-        assert!(motion_passes(&rule, &a, &tally(151, 99, 0)));
-        assert_eq!(votes_needed(&rule, &a), 151);
-        // 289: more than half is 145.
-        assert_eq!(votes_needed(&rule, &att(289, 289, 0)), 145);
-        assert!(!motion_passes(&rule, &att(289, 289, 0), &tally(144, 0, 145)));
-        assert!(motion_passes(&rule, &att(289, 289, 0), &tally(145, 144, 0)));
-        // A majority of those voting is not enough when many are absent.
-        assert!(!motion_passes(&rule, &att(300, 200, 0), &tally(140, 60, 0)));
-    }
-
-    #[test]
-    fn the_denominator_is_configurable() {
-        let a = att(300, 240, 20);
-        let expected = VotingRule { majority_base: MajorityBase::Expected, ..VotingRule::default() };
-        let present = VotingRule { majority_base: MajorityBase::Present, ..VotingRule::default() };
-        assert_eq!(majority_denominator(&expected, &a), 280);
-        assert_eq!(majority_denominator(&present, &a), 240);
-        // 140 of 280 expected is exactly half: not passed; of 240 present it passes.
-        assert!(!motion_passes(&expected, &a, &tally(140, 100, 0)));
-        assert!(motion_passes(&present, &a, &tally(140, 100, 0)));
-        assert!(!motion_passes(&present, &a, &tally(120, 120, 0)), "exactly half of those present");
-    }
-
-    #[test]
-    fn no_quorum_no_decision() {
-        let rule = VotingRule::default();
-        assert!(!motion_passes(&rule, &att(300, 199, 0), &tally(199, 0, 0)));
-    }
-
-    #[test]
-    fn rates_in_basis_points() {
-        assert_eq!(rate_bp(320, 320), 10_000);
-        assert_eq!(rate_bp(1, 3), 3333);
-        assert_eq!(rate_bp(5, 0), 0);
     }
 }

@@ -1,4 +1,4 @@
-//! `/honors` and `/dues`.
+//! `/honors`: honors of members (荣誉), reached through the member's unit scope.
 
 use actix_web::{HttpResponse, delete, get, post, web};
 
@@ -9,8 +9,8 @@ use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
-use crate::membership::dto::{CreateDues, CreateHonor, DuesQuery, DuesView, HonorQuery, HonorView};
-use crate::membership::honors_dues_store as store;
+use super::dto::{CreateHonor, HonorQuery, HonorView};
+use super::store;
 use crate::state::AppState;
 
 /// Honors of members in the caller's scope, newest year first.
@@ -93,46 +93,3 @@ pub async fn delete_honor(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Dues payments of members in the caller's scope, newest month first.
-#[utoipa::path(
-    tag = "dues",
-    params(DuesQuery, PageParams),
-    responses((status = 200, body = Page<DuesView>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = []))
-)]
-#[get("/dues")]
-pub async fn list_dues(
-    state: web::Data<AppState>,
-    principal: Principal,
-    ValidQuery(q): ValidQuery<DuesQuery>,
-    ValidQuery(page): ValidQuery<PageParams>,
-) -> Result<HttpResponse, ApiError> {
-    let auth = authorize(&principal, Permission::DuesRead)?;
-    let mut conn = state.pool.get().await?;
-    let (items, total) = store::list_dues(&mut conn, &auth.scope, &q, &page).await?;
-    Ok(HttpResponse::Ok().json(page.wrap(items, total)))
-}
-
-/// Records one month's dues for a member (one record per member and month).
-#[utoipa::path(
-    tag = "dues",
-    request_body = CreateDues,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
-    responses(
-        (status = 201, body = DuesView), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 409, description = "dues_already_recorded", body = Problem), (status = 422, body = Problem),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/dues")]
-pub async fn create_dues(
-    state: web::Data<AppState>,
-    principal: Principal,
-    ctx: RequestContext,
-    ValidJson(body): ValidJson<CreateDues>,
-) -> Result<HttpResponse, ApiError> {
-    let auth = authorize(&principal, Permission::DuesWrite)?;
-    let mut conn = state.pool.get().await?;
-    let dues = store::create_dues(&mut conn, &auth.scope, &body, &Actor::new(&principal, &ctx)).await?;
-    Ok(HttpResponse::Created().json(dues))
-}

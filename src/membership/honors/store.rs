@@ -1,0 +1,147 @@
+//! Queries on honors.
+
+use chrono::Utc;
+use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl, TextExpressionMethods};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use crate::audit::{self, Actor};
+use crate::auth::permissions::UnitScope;
+use crate::error::ApiError;
+use crate::http::pagination::PageParams;
+use super::dto::{CreateHonor, HonorQuery, HonorView};
+use crate::membership::members::store::member_in_scope;
+use crate::membership::units::store::subtree_path;
+use crate::membership::types::{HonorCategory, HonorLevel};
+use crate::membership::units::store::boxed_in_scope;
+use crate::schema::{honors, members, units};
+
+type HonorRow = (i64, i64, String, i64, String, String, String, i32, String, chrono::DateTime<Utc>);
+
+fn honor_view(r: HonorRow) -> HonorView {
+    let (id, member_id, member_name, unit_id, title, category, level, year, issuer, created_at) = r;
+    HonorView {
+        id,
+        member_id,
+        member_name,
+        unit_id,
+        title,
+        category: HonorCategory::parse(&category).unwrap_or(HonorCategory::Other),
+        level: HonorLevel::parse(&level).unwrap_or(HonorLevel::School),
+        year,
+        issuer,
+        created_at,
+    }
+}
+
+macro_rules! honor_select {
+    () => {
+        (
+            honors::id,
+            honors::member_id,
+            members::name,
+            members::unit_id,
+            honors::title,
+            honors::category,
+            honors::level,
+            honors::year,
+            honors::issuer,
+            honors::created_at,
+        )
+    };
+}
+
+pub async fn list_honors(
+    conn: &mut AsyncPgConnection,
+    scope: &UnitScope,
+    f: &HonorQuery,
+    page: &PageParams,
+) -> Result<(Vec<HonorView>, i64), ApiError> {
+    let path = subtree_path(conn, scope, f.unit_id).await?;
+    let query = || {
+        let mut q = honors::table
+            .inner_join(members::table.on(members::id.eq(honors::member_id)))
+            .inner_join(units::table.on(units::id.eq(members::unit_id)))
+            .into_boxed();
+        if scope.like_patterns().is_some() {
+            q = q.filter(members::unit_id.eq_any(boxed_in_scope(scope).select(units::id)));
+        }
+        if let Some(p) = &path {
+            q = q.filter(units::path.like(format!("{p}%")));
+        }
+        if let Some(m) = f.member_id {
+            q = q.filter(honors::member_id.eq(m));
+        }
+        if let Some(l) = f.level {
+            q = q.filter(honors::level.eq(l.as_str()));
+        }
+        if let Some(c) = f.category {
+            q = q.filter(honors::category.eq(c.as_str()));
+        }
+        if let Some(y) = f.year {
+            q = q.filter(honors::year.eq(y));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn).await?;
+    let rows: Vec<HonorRow> = query()
+        .order((honors::year.desc(), honors::id.desc()))
+        .limit(page.per_page())
+        .offset(page.offset())
+        .select(honor_select!())
+        .load(conn)
+        .await?;
+    Ok((rows.into_iter().map(honor_view).collect(), total))
+}
+
+pub async fn get_honor(conn: &mut AsyncPgConnection, scope: &UnitScope, id: i64) -> Result<HonorView, ApiError> {
+    let mut q = honors::table.inner_join(members::table.on(members::id.eq(honors::member_id))).into_boxed();
+    if scope.like_patterns().is_some() {
+        q = q.filter(members::unit_id.eq_any(boxed_in_scope(scope).select(units::id)));
+    }
+    let row: HonorRow = q.filter(honors::id.eq(id)).select(honor_select!()).first(conn).await?;
+    Ok(honor_view(row))
+}
+
+pub async fn create_honor(
+    conn: &mut AsyncPgConnection,
+    scope: &UnitScope,
+    input: &CreateHonor,
+    actor: &Actor,
+) -> Result<HonorView, ApiError> {
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        member_in_scope(conn, scope, input.member_id).await?;
+        let id: i64 = diesel::insert_into(honors::table)
+            .values((
+                honors::member_id.eq(input.member_id),
+                honors::title.eq(&input.title),
+                honors::category.eq(input.category.as_str()),
+                honors::level.eq(input.level.as_str()),
+                honors::year.eq(input.year),
+                honors::issuer.eq(&input.issuer),
+            ))
+            .returning(honors::id)
+            .get_result(conn)
+            .await?;
+        let view = get_honor(conn, &UnitScope::All, id).await?;
+        audit::record(conn, actor, "honor.create", "honor", id, audit::NONE, Some(&view)).await?;
+        Ok(view)
+    })
+    .await
+}
+
+/// Removes an honor recorded by mistake; the audit row keeps what it was.
+pub async fn delete_honor(
+    conn: &mut AsyncPgConnection,
+    scope: &UnitScope,
+    id: i64,
+    actor: &Actor,
+) -> Result<(), ApiError> {
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let before = get_honor(conn, scope, id).await?;
+        diesel::delete(honors::table.filter(honors::id.eq(id))).execute(conn).await?;
+        audit::record(conn, actor, "honor.delete", "honor", id, Some(&before), audit::NONE).await?;
+        Ok(())
+    })
+    .await
+}
+

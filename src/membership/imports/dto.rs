@@ -1,0 +1,28 @@
+//! Request and response types of `/members/import`.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Check the file and report errors without writing anything.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// The outcome of an import: on success every row was created; with any error nothing was.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    /// Data rows read (header excluded, blank rows skipped).
+    pub total_rows: usize,
+    /// Rows without errors.
+    pub valid_rows: usize,
+    /// Members created (0 on a dry run or when any row has an error).
+    pub created: usize,
+    /// One entry per problem: spreadsheet row (header = 1), column, code and message.
+    pub errors: Vec<crate::error::FieldError>,
+}
