@@ -18,7 +18,10 @@ use crate::http::context::context_middleware;
 use crate::http::fallback::not_found_or_method_not_allowed;
 use crate::http::idempotency::idempotency_middleware;
 use crate::http::metrics::resident_bytes;
+use crate::jobs::{Registry, Worker};
 use crate::state::AppState;
+use crate::webhooks::EventCatalog;
+use std::sync::Arc;
 
 /// The state of one process: the spec is generated here, once, from the routes below.
 pub fn state(config: Config, pool: DbPool) -> anyhow::Result<AppState> {
@@ -41,6 +44,30 @@ fn configure_routes(cfg: &mut ServiceConfig) {
     );
 }
 
+/// Every job kind and schedule: one `jobs(registry)` call per domain.
+pub fn jobs() -> Registry {
+    let mut registry = Registry::default();
+    crate::webhooks::jobs(&mut registry);
+    crate::integrations::jobs(&mut registry);
+    crate::membership::jobs(&mut registry);
+    crate::democracy::jobs(&mut registry);
+    registry
+}
+
+/// Every webhook event type: one list per domain.
+pub fn webhook_events() -> EventCatalog {
+    EventCatalog::new(&[
+        crate::webhooks::catalog::WEBHOOK_EVENTS,
+        crate::membership::WEBHOOK_EVENTS,
+        crate::democracy::WEBHOOK_EVENTS,
+    ])
+}
+
+/// A job worker over `pool` running every domain's jobs.
+pub fn worker(pool: DbPool, config: Arc<Config>, http: reqwest::Client) -> Worker {
+    crate::jobs::worker(pool, config, http, jobs())
+}
+
 /// The OpenAPI document generated from the code.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, spec) = App::new()
@@ -48,6 +75,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .openapi(crate::openapi::ApiDoc::openapi())
         .configure(configure_routes)
         .split_for_parts();
+    let mut spec = spec;
+    webhook_events().document(&mut spec);
     spec
 }
 
@@ -65,6 +94,7 @@ pub fn build(
 > {
     let (app, _) = App::new()
         .app_data(state)
+        .app_data(web::Data::new(webhook_events()))
         .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
         .app_data(
             web::QueryConfig::default()

@@ -136,7 +136,7 @@ async fn create_admin(config: &Config, username: &str, name: &str, given: Option
 async fn worker(config: Config) -> anyhow::Result<()> {
     let pool = db::build_pool(&config)?;
     let http = crate::outbound::client(&config)?;
-    let worker = crate::jobs::worker(pool, std::sync::Arc::new(config), http);
+    let worker = crate::app::worker(pool, std::sync::Arc::new(config), http);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(worker.run(stopped));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -164,7 +164,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let state = web::Data::new(app::state(config, pool)?);
         let (stop_worker, stopped) = tokio::sync::watch::channel(false);
         if state.config.run_worker {
-            let worker = crate::jobs::worker(state.pool.clone(), state.config.clone(), state.http.clone());
+            let worker = crate::app::worker(state.pool.clone(), state.config.clone(), state.http.clone());
             actix_web::rt::spawn(worker.run(stopped));
         }
         let server = HttpServer::new(move || app::build(state.clone()))

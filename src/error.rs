@@ -235,6 +235,18 @@ impl ResponseError for ApiError {
     }
 }
 
+/// A database value that does not parse into its enum: the row breaks the schema's rules.
+/// Logged once (where the error is rendered) as an internal error, never defaulted.
+pub fn internal(e: crate::kernel::wire::CorruptValue) -> ApiError {
+    ApiError::Internal(anyhow::Error::new(e))
+}
+
+impl From<crate::kernel::wire::CorruptValue> for ApiError {
+    fn from(e: crate::kernel::wire::CorruptValue) -> Self {
+        internal(e)
+    }
+}
+
 impl From<crate::db::PoolError> for ApiError {
     fn from(e: crate::db::PoolError) -> Self {
         ApiError::Unavailable(e.to_string())
@@ -273,7 +285,48 @@ impl From<crate::membership::error::MembershipError> for ApiError {
             E::MemberNotActive => "member_not_active",
             E::SameUnit => "same_unit",
             E::MemberNotLeft => "member_not_left",
+            E::UnitCycle => "unit_cycle",
+            E::UnitKindMisplaced => "unit_kind_misplaced",
         })
+    }
+}
+
+impl From<crate::democracy::error::DemocracyError> for ApiError {
+    fn from(e: crate::democracy::error::DemocracyError) -> Self {
+        use crate::democracy::error::DemocracyError as E;
+        match e {
+            E::NotADelegate => ApiError::Refused("not_a_delegate"),
+            E::NotAFormalDelegate => ApiError::Refused("not_a_formal_delegate"),
+            E::NotProposer => ApiError::Refused("not_proposer"),
+            E::NotInvited => ApiError::Refused("not_invited"),
+            E::NotLeadHandler => ApiError::Refused("not_lead_handler"),
+            E::MemberProfileRequired => ApiError::Refused("member_profile_required"),
+            E::InvalidTransition => ApiError::Conflict("invalid_transition"),
+            E::CongressClosed => ApiError::Conflict("congress_closed"),
+            E::CongressNotInSession => ApiError::Conflict("congress_not_in_session"),
+            E::CongressNotPreparing => ApiError::Conflict("congress_not_preparing"),
+            E::CongressRulesFrozen => ApiError::Conflict("congress_rules_frozen"),
+            E::NotCheckedIn => ApiError::Conflict("not_checked_in"),
+            E::DelegateInUse => ApiError::Conflict("delegate_in_use"),
+            E::MemberNotActive => ApiError::Conflict("member_not_active"),
+            E::MotionNotDraft => ApiError::Conflict("motion_not_draft"),
+            E::VotingNotOpen => ApiError::Conflict("voting_not_open"),
+            E::CampaignIncomplete => ApiError::Conflict("campaign_incomplete"),
+            E::CampaignNotDraft => ApiError::Conflict("campaign_not_draft"),
+            E::CampaignNotOpen => ApiError::Conflict("campaign_not_open"),
+            E::ResultsNotPublished => ApiError::Conflict("results_not_published"),
+            E::ProposalLocked => ApiError::Conflict("proposal_locked"),
+            E::AlreadyAnswered => ApiError::Conflict("already_answered"),
+            E::ExtensionAlreadyRequested => ApiError::Conflict("extension_already_requested"),
+            E::NoExtensionRequested => ApiError::Conflict("no_extension_requested"),
+            E::ReopenRequiresUnsatisfied => ApiError::Conflict("reopen_requires_unsatisfied"),
+            E::RehandleUsed => ApiError::Conflict("rehandle_used"),
+            E::FeedbackWindowOpen => ApiError::Conflict("feedback_window_open"),
+            E::TooFewCosigners { min } => ApiError::Unprocessable(
+                "too_few_cosigners",
+                vec![FieldIssue::new("cosigner_delegate_ids", "too_few_cosigners").with("min", min)],
+            ),
+        }
     }
 }
 
@@ -349,6 +402,43 @@ mod tests {
             assert_ne!(zh.title, en.title, "{} is translated", e.code());
             assert_eq!(zh.status, e.status().as_u16());
         }
+    }
+
+    /// Every domain error variant has its own text in both languages, for the problem and
+    /// for each field issue it carries (no generic fallback).
+    #[test]
+    fn every_domain_error_has_its_own_text() {
+        use crate::democracy::error::DemocracyError;
+        use crate::membership::error::MembershipError;
+        let mut errors: Vec<ApiError> = DemocracyError::ALL.iter().map(|e| ApiError::from(*e)).collect();
+        errors.extend(
+            [
+                MembershipError::MemberNotActive,
+                MembershipError::SameUnit,
+                MembershipError::MemberNotLeft,
+                MembershipError::UnitCycle,
+                MembershipError::UnitKindMisplaced,
+            ]
+            .map(ApiError::from),
+        );
+        let generic = problem_text("no_such_code", 409, Lang::En).1;
+        let generic_field = field_message("no_such_code", &[], Lang::En);
+        let mut missing = Vec::new();
+        for e in errors {
+            for lang in [Lang::Zh, Lang::En] {
+                let p = e.to_problem(lang, None);
+                if p.detail == problem_text("no_such_code", 409, lang).1 || p.detail == generic {
+                    missing.push(format!("problem {} ({lang:?})", e.code()));
+                }
+                for f in &p.errors {
+                    if f.message == field_message("no_such_code", &[], lang) || f.message == generic_field {
+                        missing.push(format!("field {} ({lang:?})", f.code));
+                    }
+                    assert!(!f.message.contains('{'), "unfilled placeholder in {}", f.message);
+                }
+            }
+        }
+        assert!(missing.is_empty(), "codes without text in src/i18n.rs: {missing:?}");
     }
 
     #[test]

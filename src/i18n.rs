@@ -211,6 +211,28 @@ pub fn problem_text(code: &str, status: u16, lang: Lang) -> (String, String) {
         "campaign_not_open" => ("测评未在进行中，不能提交评议表。", "The campaign is not open for sheets."),
         "results_not_published" => ("测评结束后才公布结果。", "Results are published when the campaign closes."),
         // democracy: departments, suggestions, evaluations (insert above this line)
+        "not_proposer" => ("只有提案人可以执行此操作。", "Only the proposer may do this."),
+        "not_invited" => ("您未被邀请附议该提案。", "You were not invited to co-sign this proposal."),
+        "not_lead_handler" => {
+            ("只有主办部门的承办人可以执行此操作。", "Only a handler of the lead department may do this.")
+        }
+        "proposal_locked" => (
+            "提案已提交，附议人和内容不能再这样修改。",
+            "The proposal has been submitted; its co-signers and text can no longer be changed this way.",
+        ),
+        "already_answered" => ("您已答复过该附议邀请。", "You have already answered this co-sign invitation."),
+        "extension_already_requested" => ("已有一项延期申请待审批。", "An extension request is already pending."),
+        "no_extension_requested" => ("没有待审批的延期申请。", "There is no pending extension request."),
+        "reopen_requires_unsatisfied" => (
+            "只有提案人对答复“不满意”时才能重新办理。",
+            "A proposal is reopened only after the proposer was unsatisfied with the reply.",
+        ),
+        "rehandle_used" => ("该提案已重新办理过一次。", "The proposal has already been re-handled once."),
+        "feedback_window_open" => (
+            "提案人仍可在反馈期内评价答复，期满后才能办结。",
+            "The proposer may still give feedback; close the proposal after the feedback window.",
+        ),
+        "too_few_cosigners" => ("附议人数不足。", "Too few co-signers."),
         // democracy: proposals (insert above this line)
         _ => ("请求无法完成。", "The request cannot be completed."),
     };
@@ -330,6 +352,7 @@ pub fn field_message(code: &str, params: &[(String, String)], lang: Lang) -> Str
             ("评议表不完整，还缺 {missing} 项评分", "the sheet is incomplete: {missing} scores missing")
         }
         // democracy: departments, suggestions, evaluations (insert above this line)
+        "too_few_cosigners" => ("附议人至少需要 {min} 名", "needs at least {min} co-signers"),
         // democracy: proposals (insert above this line)
         _ => ("取值无效", "is invalid"),
     };

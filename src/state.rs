@@ -4,17 +4,20 @@
 
 use std::sync::Arc;
 
+use crate::auth::cache::AuthCache;
 use crate::auth::tokens::TokenService;
 use crate::config::Config;
 use crate::db::DbPool;
-use crate::http::fallback::RouteTable;
 use crate::http::metrics::Metrics;
+use crate::http::routes::RouteTable;
 
 /// Everything a request needs, shared by all workers.
 pub struct AppState {
     pub config: Arc<Config>,
     pub pool: DbPool,
     pub tokens: Arc<TokenService>,
+    /// Verified tokens and loaded principals (see `auth::cache`), with their listener.
+    pub auth_cache: Arc<AuthCache>,
     pub metrics: Arc<Metrics>,
     pub routes: Arc<RouteTable>,
     pub spec: Arc<utoipa::openapi::OpenApi>,
@@ -27,10 +30,13 @@ impl AppState {
     pub fn new(config: Config, pool: DbPool, spec: utoipa::openapi::OpenApi) -> anyhow::Result<Self> {
         let tokens = TokenService::from_config(&config)?;
         let http = crate::outbound::client(&config)?;
+        // Starts the principal cache's LISTEN connection on the current runtime.
+        let auth_cache = AuthCache::start(&config.database_url, config.db_connect_timeout);
         Ok(AppState {
             config: Arc::new(config),
             pool,
             tokens: Arc::new(tokens),
+            auth_cache,
             metrics: Arc::new(Metrics::default()),
             routes: Arc::new(RouteTable::from_openapi(&spec)),
             spec: Arc::new(spec),

@@ -100,7 +100,7 @@ pub async fn refresh(
     let mut conn = state.pool.get().await?;
     let (user_id, next) = sessions::rotate(&mut conn, &body.refresh_token, state.config.refresh_token_ttl).await?;
     // A disabled or deleted user cannot refresh even with a valid token.
-    if crate::auth::principal::load_principal(&state, user_id).await?.is_none() {
+    if crate::auth::extract::load_principal(&state, user_id).await?.is_none() {
         sessions::revoke(&mut conn, &next).await?;
         return Err(ApiError::Unauthenticated("invalid_refresh_token"));
     }
@@ -140,6 +140,10 @@ pub async fn me(state: web::Data<AppState>, principal: Principal) -> Result<Http
         Some(id) => crate::membership::member_profile(&mut conn, id).await?,
         None => None,
     };
+    let departments = match principal.user_id {
+        Some(id) => crate::democracy::departments_handled_by(&mut conn, id).await?,
+        None => Vec::new(),
+    };
     Ok(HttpResponse::Ok().json(Me {
         user_id: principal.user_id,
         client_id: principal.client.map(|c| c.client_id),
@@ -148,6 +152,7 @@ pub async fn me(state: web::Data<AppState>, principal: Principal) -> Result<Http
         roles,
         scopes: principal.scopes,
         member,
+        departments,
     }))
 }
 

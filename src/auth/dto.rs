@@ -168,6 +168,8 @@ pub struct Me {
     pub scopes: Vec<crate::auth::permissions::ClientScope>,
     /// The caller's own member record (unmasked: it is theirs), when the account is bound to one.
     pub member: Option<crate::membership::members::dto::MemberProfile>,
+    /// The handling departments this account replies to proposals for (handlers).
+    pub departments: Vec<crate::democracy::departments::dto::HandledDepartment>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

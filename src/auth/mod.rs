@@ -2,9 +2,12 @@
 //! tokens, password login with throttling, the principal extractor, the role →
 //! permission table, and administrative accounts (`/users`).
 
+pub mod actor;
 pub mod api;
+pub mod cache;
 pub mod clients;
 pub mod dto;
+pub mod extract;
 pub mod login;
 pub mod member_accounts;
 pub mod password;
@@ -31,7 +34,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(users::api::delete_user)
         .service(users::api::add_grant)
         .service(users::api::remove_grant)
-        .service(crate::audit::list_audit_log)
+        .service(crate::audit::api::list_audit_log)
         .service(clients::api::client_token)
         .service(clients::api::list_api_clients)
         .service(clients::api::create_api_client)

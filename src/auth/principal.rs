@@ -1,20 +1,20 @@
 //! The authenticated caller, extracted from `Authorization: Bearer <jwt>`.
 //!
 //! The token proves who the caller is; the user's status and role grants (or the API
-//! client's status and scopes) are read from the database on every request, so disabling a
-//! user, revoking a role or revoking a client takes effect at once.
+//! client's status and scopes) come from the database. Both steps are cached
+//! (`auth::cache`): a verified token until its expiry, a loaded principal until a database
+//! trigger says the user, a grant, a unit's path or the client changed — so disabling a
+//! user, revoking a role or revoking a client takes effect at once (within the milliseconds
+//! a notification takes; see `auth::cache` for the exact rules), and a request served from
+//! the caches costs no database round trip before its handler.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
+use actix_web::{HttpRequest, http::header};
 use diesel::{ExpressionMethods, JoinOnDsl, NullableExpressionMethods, QueryDsl};
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::auth::permissions::{ClientScope, Role};
 use crate::error::ApiError;
 use crate::schema::{role_grants, units, users};
-use crate::state::AppState;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
@@ -74,14 +74,14 @@ pub fn bearer_token(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
     Ok(Some(token))
 }
 
-/// Loads an active user and their grants; `None` when absent, disabled or deleted.
-pub async fn load_principal(state: &AppState, user_id: i64) -> Result<Option<Principal>, ApiError> {
-    let mut conn = state.pool.get().await?;
+/// Loads an active user and their grants from the database (never from the cache: the
+/// refresh endpoint relies on that); `None` when absent, disabled or deleted.
+pub async fn load_user(conn: &mut AsyncPgConnection, user_id: i64) -> Result<Option<Principal>, ApiError> {
     let user: Option<(i64, String, String, Option<i64>)> = users::table
         .filter(users::id.eq(user_id))
         .filter(users::status.eq("active"))
         .select((users::id, users::username, users::display_name, users::member_id))
-        .first(&mut conn)
+        .first(conn)
         .await
         .map(Some)
         .or_else(|e| if e == diesel::result::Error::NotFound { Ok(None) } else { Err(e) })?;
@@ -90,7 +90,7 @@ pub async fn load_principal(state: &AppState, user_id: i64) -> Result<Option<Pri
         .left_join(units::table.on(units::id.nullable().eq(role_grants::unit_id)))
         .filter(role_grants::user_id.eq(user_id))
         .select((role_grants::role, role_grants::unit_id, units::path.nullable()))
-        .load(&mut conn)
+        .load(conn)
         .await?;
     let mut grants: Vec<Grant> = rows
         .into_iter()
@@ -109,39 +109,4 @@ pub async fn load_principal(state: &AppState, user_id: i64) -> Result<Option<Pri
         grants,
         scopes: Vec::new(),
     }))
-}
-
-async fn authenticate(req: HttpRequest) -> Result<Principal, ApiError> {
-    if let Some(p) = req.extensions().get::<Principal>() {
-        return Ok(p.clone());
-    }
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?
-        .clone();
-    let token = bearer_token(&req)?.ok_or(ApiError::Unauthenticated("missing_token"))?;
-    let principal = match state.tokens.verify_access(token) {
-        Ok(claims) => {
-            let user_id = claims.user_id().ok_or(ApiError::Unauthenticated("invalid_token"))?;
-            tracing::Span::current().record("user_id", user_id);
-            load_principal(&state, user_id).await?
-        }
-        // Not a user's access token: perhaps an API client's (its own audience).
-        Err(_) => {
-            let claims = state.tokens.verify_client(token).map_err(|_| ApiError::Unauthenticated("invalid_token"))?;
-            crate::auth::clients::store::load_principal(&state, &claims).await?
-        }
-    };
-    let principal = principal.ok_or(ApiError::Unauthenticated("invalid_token"))?;
-    req.extensions_mut().insert(principal.clone());
-    Ok(principal)
-}
-
-impl FromRequest for Principal {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(authenticate(req.clone()))
-    }
 }

@@ -4,13 +4,14 @@
 //! for one object: the delegate a member is in a congress, the departments a handler acts
 //! for, whether a congress lies inside a unit admin's scope.
 
+use crate::democracy::error::DemocracyError;
 use chrono::NaiveDate;
 use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::auth::permissions::UnitScope;
 use crate::auth::principal::Principal;
-use crate::democracy::motions::rules::{VotingRule};
+use crate::democracy::motions::rules::VotingRule;
 use crate::democracy::types::{CongressLevel, CongressStatus, DelegateKind, MajorityBase};
 use crate::error::ApiError;
 use crate::schema::{congresses, delegates, department_handlers, units};
@@ -136,7 +137,7 @@ impl CongressRef {
 
     /// 409 `congress_closed` once the congress has closed.
     pub fn ensure_not_closed(&self) -> Result<(), ApiError> {
-        if self.status == CongressStatus::Closed { Err(ApiError::Conflict("congress_closed")) } else { Ok(()) }
+        if self.status == CongressStatus::Closed { Err(DemocracyError::CongressClosed.into()) } else { Ok(()) }
     }
 }
 
@@ -201,10 +202,10 @@ pub async fn formal_delegate(
     principal: &Principal,
     congress_id: i64,
 ) -> Result<DelegateRef, ApiError> {
-    let member_id = principal.member_id.ok_or(ApiError::Refused("not_a_delegate"))?;
-    let delegate = delegate_of(conn, congress_id, member_id).await?.ok_or(ApiError::Refused("not_a_delegate"))?;
+    let member_id = principal.member_id.ok_or(DemocracyError::NotADelegate)?;
+    let delegate = delegate_of(conn, congress_id, member_id).await?.ok_or(DemocracyError::NotADelegate)?;
     if delegate.kind != DelegateKind::Formal {
-        return Err(ApiError::Refused("not_a_formal_delegate"));
+        return Err(DemocracyError::NotAFormalDelegate.into());
     }
     Ok(delegate)
 }

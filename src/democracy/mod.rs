@@ -15,12 +15,17 @@ pub mod access;
 pub mod congresses;
 pub mod delegates;
 pub mod departments;
+pub mod error;
 pub mod evaluations;
 pub mod motions;
 pub mod proposals;
 pub mod suggestions;
 pub mod types;
 
+use crate::webhooks::EventDef;
+
+// The public face other modules may call.
+pub use departments::store::handled_by as departments_handled_by;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Routes under `/api/v1`, one call per part.
@@ -33,4 +38,30 @@ pub fn routes(cfg: &mut ServiceConfig) {
     evaluations::api::routes(cfg);
     proposals::api::routes(cfg);
     proposals::actions_api::routes(cfg);
+}
+
+/// The webhook events democratic management sends.
+pub const WEBHOOK_EVENTS: &[EventDef] = &[
+    EventDef {
+        name: "proposal.status_changed",
+        doc: "A proposal changed status (every transition: action, from, to, number).",
+    },
+    EventDef {
+        name: "proposal.reminder",
+        doc: "A proposal deadline is near or has passed (reply due in 7 days / 1 day, overdue, feedback due).",
+    },
+    EventDef {
+        name: "motion.result",
+        doc: "Voting on a motion closed: counts, quorum and whether it passed (never who voted how).",
+    },
+    EventDef { name: "suggestion.responded", doc: "A suggestion received its response." },
+    EventDef {
+        name: "evaluation.published",
+        doc: "An evaluation campaign closed and its aggregated results were published.",
+    },
+];
+
+/// The domain's jobs: the daily proposal reminders.
+pub fn jobs(registry: &mut crate::jobs::Registry) {
+    proposals::reminders::register(registry);
 }

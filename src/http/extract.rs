@@ -20,6 +20,13 @@ use crate::state::AppState;
 #[derive(Debug)]
 pub struct ValidJson<T>(pub T);
 
+/// A JSON body whose fields are all optional: no body, an empty body and `{}` all give
+/// `T::default()`, so a bodyless `POST /proposals/7/accept` works; a body that is present
+/// must be JSON (415 otherwise) and valid (422). (`null`, which the spec's optional body
+/// allows, is the same as no body.)
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub T);
+
 /// Query parameters, parsed and validated.
 #[derive(Debug)]
 pub struct ValidQuery<T>(pub T);
@@ -166,6 +173,30 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
             let value: T = parse_json(&bytes)?;
             validate(&value)?;
             Ok(ValidJson(value))
+        })
+    }
+}
+
+impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let limit = req.app_data::<web::Data<AppState>>().map(|s| s.config.body_limit_bytes).unwrap_or(256 * 1024);
+            let bytes = read_body(&req, &mut payload, limit).await?;
+            let text = bytes.trim_ascii();
+            if text.is_empty() || text == b"null" {
+                return Ok(OptionalJson(T::default()));
+            }
+            if !is_json(&req) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let value: T = parse_json(&bytes)?;
+            validate(&value)?;
+            Ok(OptionalJson(value))
         })
     }
 }

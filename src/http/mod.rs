@@ -8,4 +8,5 @@ pub mod fallback;
 pub mod idempotency;
 pub mod metrics;
 pub mod pagination;
+pub mod routes;
 pub mod validators;

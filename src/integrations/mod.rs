@@ -17,3 +17,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(roster::api::sync_roster);
 }
+
+/// Jobs of the integrations: sending WeChat subscribe messages.
+pub fn jobs(registry: &mut crate::jobs::Registry) {
+    wechat::messages::register(registry);
+}

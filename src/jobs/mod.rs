@@ -14,21 +14,12 @@ pub mod worker;
 use crate::config::Config;
 use crate::db::DbPool;
 pub use queue::{NewJob, enqueue};
+pub use schedule::Schedule;
 use std::sync::Arc;
 pub use worker::{JobContext, JobError, Registry, Worker};
 
-/// Every job kind the service knows, with its handler.
-pub fn registry() -> Registry {
-    let mut r = Registry::default();
-    crate::webhooks::deliver::register(&mut r);
-    crate::integrations::wechat::messages::register(&mut r);
-    crate::membership::members::birthdays::register(&mut r);
-    crate::democracy::proposals::reminders::register(&mut r);
-    r
-}
-
-/// A worker named after the host and process, on `pool`.
-pub fn worker(pool: DbPool, config: Arc<Config>, http: reqwest::Client) -> Worker {
+/// A worker named after the host and process, on `pool`, running the jobs of `registry`.
+pub fn worker(pool: DbPool, config: Arc<Config>, http: reqwest::Client, registry: Registry) -> Worker {
     let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
     Worker {
         name: format!("{}:{}", host.trim(), std::process::id()),
@@ -37,6 +28,6 @@ pub fn worker(pool: DbPool, config: Arc<Config>, http: reqwest::Client) -> Worke
         retry_base: config.jobs_retry_base,
         retry_cap: config.jobs_retry_cap,
         ctx: Arc::new(JobContext { pool, config, http }),
-        registry: Arc::new(registry()),
+        registry: Arc::new(registry),
     }
 }

@@ -17,6 +17,7 @@ use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::jobs::queue::{self, ClaimedJob};
 use crate::jobs::rules::backoff;
+use crate::jobs::schedule::Schedule;
 
 /// What handlers get: the pool, the configuration and the outgoing HTTP client.
 pub struct JobContext {
@@ -45,10 +46,12 @@ impl From<ApiError> for JobError {
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
 pub type Handler = Arc<dyn Fn(Arc<JobContext>, ClaimedJob) -> HandlerFuture + Send + Sync>;
 
-/// Job kinds and their handlers.
+/// Job kinds and their handlers, and the schedules of recurring ones. Each domain fills it
+/// in its `jobs(registry)`; the queue itself names no domain.
 #[derive(Default, Clone)]
 pub struct Registry {
     handlers: HashMap<&'static str, Handler>,
+    schedules: Vec<Schedule>,
 }
 
 impl Registry {
@@ -59,6 +62,16 @@ impl Registry {
     {
         self.handlers.insert(kind, Arc::new(move |ctx, job| Box::pin(f(ctx, job))));
         self
+    }
+
+    /// Runs `schedule.kind` on its calendar (its handler is registered with `register`).
+    pub fn schedule(&mut self, schedule: Schedule) -> &mut Self {
+        self.schedules.push(schedule);
+        self
+    }
+
+    pub fn schedules(&self) -> &[Schedule] {
+        &self.schedules
     }
 
     pub fn kinds(&self) -> Vec<&'static str> {
@@ -131,7 +144,7 @@ impl Worker {
                 break;
             }
             if last_schedule.is_none_or(|t: std::time::Instant| t.elapsed() > Duration::from_secs(60)) {
-                if let Err(e) = crate::jobs::schedule::ensure_scheduled(&self.ctx).await {
+                if let Err(e) = crate::jobs::schedule::ensure_scheduled(&self.ctx, &self.registry).await {
                     tracing::warn!(error = %e, "scheduling failed");
                 }
                 last_schedule = Some(std::time::Instant::now());

@@ -3,5 +3,6 @@
 
 pub mod calendar;
 pub mod money;
+pub mod patch;
 pub mod sql;
 pub mod wire;

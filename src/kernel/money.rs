@@ -66,7 +66,7 @@ impl fmt::Display for Fen {
         let yuan = (abs / 100).to_string();
         let mut grouped = String::with_capacity(yuan.len() + yuan.len() / 3);
         for (i, c) in yuan.chars().enumerate() {
-            if i > 0 && (yuan.len() - i) % 3 == 0 {
+            if i > 0 && (yuan.len() - i).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(c);
@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn fen_displays_as_yuan() {
-        assert_eq!(Fen(14_170_000_00).to_string(), "14,170,000.00");
+        assert_eq!(Fen(1_417_000_000).to_string(), "14,170,000.00");
         assert_eq!(Fen(5).to_string(), "0.05");
         assert_eq!(Fen(-123_456).to_string(), "-1,234.56");
         assert_eq!(Fen(100_000).to_string(), "1,000.00");

@@ -12,4 +12,10 @@ pub enum MembershipError {
     /// Only a member who left can rejoin.
     #[error("the member has not left")]
     MemberNotLeft,
+    /// Moving a unit under itself or one of its descendants.
+    #[error("the move would make the unit its own ancestor")]
+    UnitCycle,
+    /// A unit kind under a parent it cannot hang under (a group under the school union…).
+    #[error("this kind of unit cannot be placed there")]
+    UnitKindMisplaced,
 }

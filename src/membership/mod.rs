@@ -14,6 +14,7 @@ pub mod members;
 pub mod types;
 pub mod units;
 
+use crate::webhooks::EventDef;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Routes under `/api/v1`. Fixed paths (`/units/tree`, `/members/import`) come before `{id}`.
@@ -39,6 +40,25 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(honors::api::delete_honor)
         .service(dues::api::list_dues)
         .service(dues::api::create_dues);
+}
+
+/// The webhook events membership sends.
+pub const WEBHOOK_EVENTS: &[EventDef] = &[
+    EventDef { name: "member.created", doc: "A member was created (by hand)." },
+    EventDef { name: "member.updated", doc: "A member's details changed." },
+    EventDef { name: "member.transferred", doc: "A member moved to another unit." },
+    EventDef { name: "member.left", doc: "A member left the union." },
+    EventDef { name: "member.rejoined", doc: "A member who had left rejoined." },
+    EventDef { name: "members.imported", doc: "A file or roster of members was imported (counts and units)." },
+    EventDef {
+        name: "members.birthday_list",
+        doc: "The monthly birthday list (active, non-retired members, by unit).",
+    },
+];
+
+/// The domain's jobs: the monthly birthday list.
+pub fn jobs(registry: &mut crate::jobs::Registry) {
+    members::birthdays::register(registry);
 }
 
 pub use members::store::member_profile;

@@ -30,11 +30,11 @@ use validator::Validate;
 
 use crate::auth::permissions::{Permission, UnitScope, authorize};
 use crate::auth::principal::Principal;
-use crate::kernel::money::Bp;
 use crate::democracy::types::MotionKind;
 use crate::error::{ApiError, Problem};
 use crate::http::export::{self, Format, FormatParam, Table};
 use crate::http::extract::ValidQuery;
+use crate::kernel::money::Bp;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Deserialize, Validate, IntoParams)]
@@ -551,8 +551,6 @@ pub async fn democracy_report(
 // ---------------------------------------------------------------------------------------
 // Export
 // ---------------------------------------------------------------------------------------
-
-
 
 /// The report as one flat table: section, figure, delegation (blank for totals), value.
 pub fn report_table(r: &DemocracyReport) -> Table {

@@ -219,7 +219,7 @@ pub fn proposal_plan(
     cosigners: usize,
     reply_days: u32,
     feedback_working_days: u32,
-) -> Result<ProposalPlan, rules::TransitionError> {
+) -> Result<ProposalPlan, crate::democracy::error::DemocracyError> {
     let n = i as u32;
     let submitted_on = crate::kernel::calendar::add_days(day(YEAR, 3, 1), n % 15);
     let submitted_at = at(submitted_on, 9 + n % 6, (n * 7) % 60);
@@ -242,12 +242,13 @@ pub fn proposal_plan(
     };
     let mut steps = Vec::new();
     let mut status = ProposalStatus::Draft;
-    let mut go = |action: ProposalAction, at: DateTime<Utc>, by: By| -> Result<(), rules::TransitionError> {
-        let to = rules::proposal_transition(status, action)?;
-        steps.push(Step { action: action.name(), from: Some(status), to, at, by });
-        status = to;
-        Ok(())
-    };
+    let mut go =
+        |action: ProposalAction, at: DateTime<Utc>, by: By| -> Result<(), crate::democracy::error::DemocracyError> {
+            let to = rules::proposal_transition(status, action)?;
+            steps.push(Step { action: action.name(), from: Some(status), to, at, by });
+            status = to;
+            Ok(())
+        };
     go(ProposalAction::Submit { late: false, cosigned: false }, submitted_at, By::Delegate)?;
     let mut reviewable_at = submitted_at;
     for (k, t) in cosigned_at.iter().enumerate() {

@@ -13,6 +13,7 @@ use crate::http::etag::{IfMatch, with_etag};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 use crate::state::AppState;
+use crate::webhooks::EventCatalog;
 use crate::webhooks::dto::{
     CreateWebhook, DeliveryDetail, DeliveryFilter, DeliveryView, UpdateWebhook, WebhookView, WebhookWithSecret,
 };
@@ -75,11 +76,13 @@ pub async fn list_webhooks(
 #[post("/webhooks")]
 pub async fn create_webhook(
     state: web::Data<AppState>,
+    events: web::Data<EventCatalog>,
     principal: Principal,
     ctx: RequestContext,
     ValidJson(body): ValidJson<CreateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::WebhooksManage)?;
+    events.check(&body.event_types)?;
     let url = checked_url(&state, &body.url).await?;
     let secret = body.secret.clone().unwrap_or_else(|| format!("whsec_{}", random_token(32)));
     let cipher = state.config.encryption_key.encrypt(&secret);
@@ -123,6 +126,7 @@ pub async fn get_webhook(
 #[patch("/webhooks/{id}")]
 pub async fn update_webhook(
     state: web::Data<AppState>,
+    events: web::Data<EventCatalog>,
     principal: Principal,
     ctx: RequestContext,
     id: web::Path<i64>,
@@ -130,6 +134,7 @@ pub async fn update_webhook(
     ValidJson(body): ValidJson<UpdateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::WebhooksManage)?;
+    events.check(body.event_types.as_deref().unwrap_or_default())?;
     let url = match &body.url {
         Some(raw) => Some(checked_url(&state, raw).await?),
         None => None,

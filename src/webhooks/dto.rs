@@ -5,89 +5,29 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-/// The events a subscription may ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-pub enum EventType {
-    /// A member was created (by hand).
-    #[serde(rename = "member.created")]
-    MemberCreated,
-    /// A member's details changed.
-    #[serde(rename = "member.updated")]
-    MemberUpdated,
-    /// A member moved to another unit.
-    #[serde(rename = "member.transferred")]
-    MemberTransferred,
-    /// A member left the union.
-    #[serde(rename = "member.left")]
-    MemberLeft,
-    /// A member who had left rejoined.
-    #[serde(rename = "member.rejoined")]
-    MemberRejoined,
-    /// A file of members was imported (counts and units).
-    #[serde(rename = "members.imported")]
-    MembersImported,
-    /// The monthly birthday list (active, non-retired members, by unit).
-    #[serde(rename = "members.birthday_list")]
-    MembersBirthdayList,
-    /// A test delivery sent by `POST /webhooks/{id}/ping`.
-    #[serde(rename = "webhook.ping")]
-    WebhookPing,
-    /// A proposal changed status (every transition: action, from, to, number).
-    #[serde(rename = "proposal.status_changed")]
-    ProposalStatusChanged,
-    /// A proposal deadline is near or has passed (reply due in 7 days / 1 day, overdue, feedback due).
-    #[serde(rename = "proposal.reminder")]
-    ProposalReminder,
-    /// Voting on a motion closed: counts, quorum and whether it passed (never who voted how).
-    #[serde(rename = "motion.result")]
-    MotionResult,
-    /// A suggestion received its response.
-    #[serde(rename = "suggestion.responded")]
-    SuggestionResponded,
-    /// An evaluation campaign closed and its aggregated results were published.
-    #[serde(rename = "evaluation.published")]
-    EvaluationPublished,
-}
+/// An event type a subscription asks for (`member.created`, `proposal.status_changed`, …).
+/// The types are registered by their domains (see [`crate::webhooks::EventCatalog`]); the
+/// spec lists them as this schema's `enum`, filled in when the document is generated.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventType(pub String);
 
 impl EventType {
-    pub const ALL: [EventType; 13] = [
-        EventType::MemberCreated,
-        EventType::MemberUpdated,
-        EventType::MemberTransferred,
-        EventType::MemberLeft,
-        EventType::MemberRejoined,
-        EventType::MembersImported,
-        EventType::MembersBirthdayList,
-        EventType::WebhookPing,
-        EventType::ProposalStatusChanged,
-        EventType::ProposalReminder,
-        EventType::MotionResult,
-        EventType::SuggestionResponded,
-        EventType::EvaluationPublished,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::MemberCreated => "member.created",
-            EventType::MemberUpdated => "member.updated",
-            EventType::MemberTransferred => "member.transferred",
-            EventType::MemberLeft => "member.left",
-            EventType::MemberRejoined => "member.rejoined",
-            EventType::MembersImported => "members.imported",
-            EventType::MembersBirthdayList => "members.birthday_list",
-            EventType::WebhookPing => "webhook.ping",
-            EventType::ProposalStatusChanged => "proposal.status_changed",
-            EventType::ProposalReminder => "proposal.reminder",
-            EventType::MotionResult => "motion.result",
-            EventType::SuggestionResponded => "suggestion.responded",
-            EventType::EvaluationPublished => "evaluation.published",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<EventType> {
-        EventType::ALL.into_iter().find(|e| e.as_str() == s)
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
+
+impl utoipa::PartialSchema for EventType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("An event type registered by a domain (the enum lists them all)."))
+            .into()
+    }
+}
+
+impl ToSchema for EventType {}
 
 /// A subscription.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -57,7 +57,7 @@ fn to_view(r: WebhookRow) -> WebhookView {
         id,
         url,
         description,
-        event_types: types.iter().flatten().filter_map(|t| EventType::parse(t)).collect(),
+        event_types: types.into_iter().flatten().map(EventType).collect(),
         active,
         disabled_reason,
         version,
@@ -66,8 +66,8 @@ fn to_view(r: WebhookRow) -> WebhookView {
     }
 }
 
-fn type_names(types: &[EventType]) -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = types.iter().map(|t| t.as_str()).collect();
+fn type_names(types: &[EventType]) -> Vec<&str> {
+    let mut names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
     names.sort_unstable();
     names.dedup();
     names
@@ -414,7 +414,7 @@ pub async fn ping(conn: &mut AsyncPgConnection, webhook_id: i64, actor: &Actor) 
             return Err(ApiError::Conflict("webhook_inactive"));
         }
         let data = serde_json::json!({ "webhook_id": webhook_id, "message": "ping" });
-        let (_, ids) = write_event(conn, EventType::WebhookPing.as_str(), &data, Some(&[webhook_id])).await?;
+        let (_, ids) = write_event(conn, "webhook.ping", &data, Some(&[webhook_id])).await?;
         let id = ids.into_iter().next().ok_or(ApiError::NotFound)?;
         let view = delivery(conn, webhook_id, id).await?;
         audit::record(conn, actor, "webhook.ping", "webhook", webhook_id, audit::NONE, Some(&view)).await?;

@@ -118,6 +118,7 @@ const EXPECTED: &[(&str, Access)] = &[
     ("close_motion_voting", Needs(P::CongressesManage)),
     ("cast_ballot", Object),
     ("get_motion_result", AnyUser),
+    ("motion_history", AnyUser),
     ("list_my_motions", AnyUser),
     // democracy: motions (insert above this line)
     ("list_departments", AnyUser),

@@ -176,3 +176,13 @@ async fn database_outage_is_503_then_recovers() {
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+#[test]
+fn secret_ballot_routes_carry_the_never_hash_marker() {
+    let table = gonghui::http::routes::RouteTable::from_openapi(&gonghui::app::openapi());
+    assert!(table.body_never_hashed("POST", "/api/v1/motions/7/ballots"));
+    assert!(table.body_never_hashed("POST", "/api/v1/evaluations/3/sheets/"));
+    assert!(!table.body_never_hashed("GET", "/api/v1/motions/7/ballots"));
+    assert!(!table.body_never_hashed("POST", "/api/v1/proposals/7/cosign"));
+    assert!(!table.body_never_hashed("POST", "/api/v1/members"));
+}

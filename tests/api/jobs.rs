@@ -42,7 +42,7 @@ fn worker(app: &TestApp, name: &str, seen: &Seen) -> Worker {
         }
     });
     r.register("test.broken", |_ctx, _job| async { Err(JobError::Permanent("bad payload".into())) });
-    let mut w = gonghui::jobs::worker(app.state.pool.clone(), app.state.config.clone(), app.state.http.clone());
+    let mut w = gonghui::app::worker(app.state.pool.clone(), app.state.config.clone(), app.state.http.clone());
     w.name = name.to_owned();
     w.registry = Arc::new(r);
     w
@@ -95,7 +95,8 @@ async fn a_dedupe_key_makes_enqueue_idempotent() {
     assert!(enqueue(&mut conn, NewJob::new("test.ok", json!({}))).await.unwrap().is_some());
     // Scheduled occurrences, enqueued by several workers, exist once per period.
     for _ in 0..3 {
-        for j in gonghui::jobs::schedule::occurrences(chrono::NaiveDate::from_ymd_opt(2026, 12, 15).unwrap()) {
+        let birthdays = gonghui::jobs::Schedule::monthly(gonghui::membership::members::birthdays::BIRTHDAY_LIST, 0);
+        for j in birthdays.occurrences(chrono::NaiveDate::from_ymd_opt(2026, 12, 15).unwrap()) {
             enqueue(&mut conn, j).await.unwrap();
         }
     }

@@ -8,6 +8,7 @@
 mod common;
 
 mod api_clients;
+mod architecture;
 mod audit;
 mod auth;
 mod authorization_matrix;
@@ -21,6 +22,7 @@ mod jobs;
 mod members;
 mod migrations;
 mod openapi_spec;
+mod principal_cache;
 mod roster;
 mod units;
 mod users;

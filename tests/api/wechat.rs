@@ -567,7 +567,7 @@ async fn enqueue(app: &TestApp, member: i64, event: &str, data: Value, key: &str
 }
 
 fn worker(app: &TestApp) -> gonghui::jobs::Worker {
-    gonghui::jobs::worker(app.state.pool.clone(), app.state.config.clone(), app.state.http.clone())
+    gonghui::app::worker(app.state.pool.clone(), app.state.config.clone(), app.state.http.clone())
 }
 
 async fn message_status(app: &TestApp, key: &str) -> (String, i64) {

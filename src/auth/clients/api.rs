@@ -92,7 +92,10 @@ pub async fn rotate_api_client_secret(
     authorize(&principal, Permission::ApiClientsManage)?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let (client, client_secret) = clients_store::rotate(&mut conn, id.into_inner(), &actor).await?;
+    let id = id.into_inner();
+    let rotated = clients_store::rotate(&mut conn, id, &actor).await;
+    state.auth_cache.principals.evict_client(id);
+    let (client, client_secret) = rotated?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(ApiClientWithSecret { client, client_secret }))
@@ -117,7 +120,12 @@ pub async fn revoke_api_client(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ApiClientsManage)?;
     let mut conn = state.pool.get().await?;
-    Ok(HttpResponse::Ok().json(clients_store::revoke(&mut conn, id.into_inner(), &Actor::new(&principal, &ctx)).await?))
+    let id = id.into_inner();
+    let revoked = clients_store::revoke(&mut conn, id, &Actor::new(&principal, &ctx)).await;
+    // Committed (or not changed at all): this instance drops the client now, the others when
+    // the database's notification reaches them.
+    state.auth_cache.principals.evict_client(id);
+    Ok(HttpResponse::Ok().json(revoked?))
 }
 
 /// The scopes asked for: all the client holds when none are named; an unknown or unheld one is refused.

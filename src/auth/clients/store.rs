@@ -1,13 +1,14 @@
 //! API clients (the integrated information system, dashboards): OAuth2 client
 //! credentials. A secret is 32 random bytes, shown once and stored as its SHA-256 (a fast
 //! hash suffices for a high-entropy secret); rotation replaces it, revocation ends every
-//! token at once because the client is re-read on each request.
+//! token at once: the client's cached principal is evicted by notification (see `auth::cache`).
 
 use chrono::{DateTime, Utc};
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
+use crate::auth::cache::PrincipalKey;
 use crate::auth::dto::{ApiClientView, ClientStatus, CreateApiClient};
 use crate::auth::permissions::ClientScope;
 use crate::auth::principal::{ClientRef, Principal};
@@ -197,9 +198,33 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The principal of a client token: an active client, with the token's scopes that the
-/// client still holds (a scope removed since issuance no longer counts).
+/// client still holds (a scope removed since issuance no longer counts). The client itself
+/// comes through the principal cache (`auth::cache`; bypassed while its listener is down).
 pub async fn load_principal(state: &AppState, claims: &ClientClaims) -> Result<Option<Principal>, ApiError> {
     let Some(id) = claims.client_id() else { return Ok(None) };
+    let key = PrincipalKey::Client(id);
+    let cache = &state.auth_cache.principals;
+    let client = match cache.get(key) {
+        Some(client) => Some(client),
+        None => {
+            let ticket = cache.ticket();
+            let client = load_client(state, id).await?;
+            if let (Some(ticket), Some(c)) = (ticket, &client) {
+                cache.insert(key, c.clone(), ticket);
+            }
+            client
+        }
+    };
+    Ok(client.map(|mut principal| {
+        let held = std::mem::take(&mut principal.scopes);
+        principal.scopes =
+            claims.scope.split_whitespace().filter_map(ClientScope::parse).filter(|s| held.contains(s)).collect();
+        principal
+    }))
+}
+
+/// An active client as a principal whose `scopes` are all the scopes the client holds.
+async fn load_client(state: &AppState, id: i64) -> Result<Option<Principal>, ApiError> {
     let mut conn = state.pool.get().await?;
     let row: Option<(String, String, Vec<Option<String>>)> = ac::table
         .filter(ac::id.eq(id))
@@ -209,8 +234,6 @@ pub async fn load_principal(state: &AppState, claims: &ClientClaims) -> Result<O
         .await
         .optional()?;
     let Some((client_id, name, held)) = row else { return Ok(None) };
-    let held = parse_scopes(&held);
-    let scopes = claims.scope.split_whitespace().filter_map(ClientScope::parse).filter(|s| held.contains(s)).collect();
     Ok(Some(Principal {
         user_id: None,
         client: Some(ClientRef { id, client_id }),
@@ -218,7 +241,7 @@ pub async fn load_principal(state: &AppState, claims: &ClientClaims) -> Result<O
         display_name: name,
         member_id: None,
         grants: Vec::new(),
-        scopes,
+        scopes: parse_scopes(&held),
     }))
 }
 

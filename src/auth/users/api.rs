@@ -138,7 +138,12 @@ pub async fn update_user(
     };
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let user = users_store::update(&mut conn, id.into_inner(), &body, hashed, if_match, &actor).await?;
+    let id = id.into_inner();
+    let user = users_store::update(&mut conn, id, &body, hashed, if_match, &actor).await;
+    // Committed (or not changed at all): this instance drops the principal now, the others
+    // when the database's notification reaches them.
+    state.auth_cache.principals.evict_user(id);
+    let user = user?;
     Ok(with_etag(&mut HttpResponse::Ok(), user.version).json(user))
 }
 
@@ -158,7 +163,10 @@ pub async fn delete_user(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::UsersManage)?;
     let mut conn = state.pool.get().await?;
-    users_store::delete(&mut conn, id.into_inner(), &Actor::new(&principal, &ctx)).await?;
+    let id = id.into_inner();
+    let deleted = users_store::delete(&mut conn, id, &Actor::new(&principal, &ctx)).await;
+    state.auth_cache.principals.evict_user(id);
+    deleted?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -183,7 +191,10 @@ pub async fn add_grant(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::UsersManage)?;
     let mut conn = state.pool.get().await?;
-    let user = users_store::add_grant(&mut conn, id.into_inner(), &body, &Actor::new(&principal, &ctx)).await?;
+    let id = id.into_inner();
+    let user = users_store::add_grant(&mut conn, id, &body, &Actor::new(&principal, &ctx)).await;
+    state.auth_cache.principals.evict_user(id);
+    let user = user?;
     Ok(HttpResponse::Created().json(user))
 }
 
@@ -203,6 +214,8 @@ pub async fn remove_grant(
     authorize(&principal, Permission::UsersManage)?;
     let (user_id, grant_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
-    users_store::remove_grant(&mut conn, user_id, grant_id, &Actor::new(&principal, &ctx)).await?;
+    let removed = users_store::remove_grant(&mut conn, user_id, grant_id, &Actor::new(&principal, &ctx)).await;
+    state.auth_cache.principals.evict_user(user_id);
+    removed?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -224,7 +224,10 @@ pub struct UpdateCongress {
     pub year: Option<i32>,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
-    pub proposal_deadline: Option<NaiveDate>,
+    /// The last day to file proposals; `null` removes the deadline.
+    #[serde(default, deserialize_with = "crate::kernel::patch::double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub proposal_deadline: Option<Option<NaiveDate>>,
     #[validate(custom(function = "prefix_format"))]
     #[schema(pattern = "^[A-Za-z0-9-]{1,20}$")]
     pub proposal_prefix: Option<String>,

@@ -3,6 +3,7 @@
 //! hold, the default proposal-number prefix, and the checks a congress's dates and quorum
 //! must pass. No I/O; unit-tested below.
 
+use crate::democracy::error::DemocracyError;
 use chrono::NaiveDate;
 
 use crate::auth::permissions::UnitScope;
@@ -30,41 +31,41 @@ impl CongressAction {
 }
 
 /// The status a congress moves to, or `invalid_transition` (409).
-pub fn congress_transition(from: CongressStatus, action: CongressAction) -> Result<CongressStatus, &'static str> {
+pub fn congress_transition(from: CongressStatus, action: CongressAction) -> Result<CongressStatus, DemocracyError> {
     match (from, action) {
         (CongressStatus::Preparing, CongressAction::Open) => Ok(CongressStatus::InSession),
         (CongressStatus::InSession, CongressAction::Close) => Ok(CongressStatus::Closed),
-        _ => Err("invalid_transition"),
+        _ => Err(DemocracyError::InvalidTransition),
     }
 }
 
 /// Delegates are added, removed and re-classified only while the congress is prepared; once
 /// it opens the roll is what quorums and ballots are counted against.
-pub fn roll_editable(status: CongressStatus) -> Result<(), &'static str> {
+pub fn roll_editable(status: CongressStatus) -> Result<(), DemocracyError> {
     match status {
         CongressStatus::Preparing => Ok(()),
-        CongressStatus::InSession => Err("congress_not_preparing"),
-        CongressStatus::Closed => Err("congress_closed"),
+        CongressStatus::InSession => Err(DemocracyError::CongressNotPreparing),
+        CongressStatus::Closed => Err(DemocracyError::CongressClosed),
     }
 }
 
 /// New delegates may join until the congress closes (a by-election during the session).
-pub fn delegates_addable(status: CongressStatus) -> Result<(), &'static str> {
-    if status == CongressStatus::Closed { Err("congress_closed") } else { Ok(()) }
+pub fn delegates_addable(status: CongressStatus) -> Result<(), DemocracyError> {
+    if status == CongressStatus::Closed { Err(DemocracyError::CongressClosed) } else { Ok(()) }
 }
 
 /// Check-ins are taken at sittings, i.e. while the congress is in session.
-pub fn check_ins_open(status: CongressStatus) -> Result<(), &'static str> {
-    if status == CongressStatus::InSession { Ok(()) } else { Err("congress_not_in_session") }
+pub fn check_ins_open(status: CongressStatus) -> Result<(), DemocracyError> {
+    if status == CongressStatus::InSession { Ok(()) } else { Err(DemocracyError::CongressNotInSession) }
 }
 
 /// A change to a congress: closed ones are frozen, and the rules (deadline, numbering,
 /// co-signers, windows, quorum, majority) change only while the congress is prepared, so no
 /// proposal or vote is judged by a rule that changed under it.
-pub fn check_update(status: CongressStatus, touches_rules: bool) -> Result<(), &'static str> {
+pub fn check_update(status: CongressStatus, touches_rules: bool) -> Result<(), DemocracyError> {
     match status {
-        CongressStatus::Closed => Err("congress_closed"),
-        CongressStatus::InSession if touches_rules => Err("congress_rules_frozen"),
+        CongressStatus::Closed => Err(DemocracyError::CongressClosed),
+        CongressStatus::InSession if touches_rules => Err(DemocracyError::CongressRulesFrozen),
         _ => Ok(()),
     }
 }
@@ -82,12 +83,25 @@ pub fn default_prefix(level: CongressLevel, year: i32, unit_id: i64, unit_code: 
         CongressLevel::School => crate::democracy::proposals::rules::default_proposal_prefix(year, "TA"),
         CongressLevel::Unit => {
             let code = unit_code.map(|c| c.replace('_', "-")).filter(|c| !c.is_empty());
-            let candidate = code.map(|c| crate::democracy::proposals::rules::default_proposal_prefix(year, &format!("{c}-TA")));
-            candidate
-                .filter(|p| prefix_ok(p))
-                .unwrap_or_else(|| crate::democracy::proposals::rules::default_proposal_prefix(year, &format!("U{unit_id}-TA")))
+            let candidate =
+                code.map(|c| crate::democracy::proposals::rules::default_proposal_prefix(year, &format!("{c}-TA")));
+            candidate.filter(|p| prefix_ok(p)).unwrap_or_else(|| {
+                crate::democracy::proposals::rules::default_proposal_prefix(year, &format!("U{unit_id}-TA"))
+            })
         }
     }
+}
+
+/// The first of `base`, `base2`, `base3`, … that no congress holds yet, so a second congress
+/// of the same unit in one year (an extraordinary session) gets `2023-TA2` instead of a
+/// conflict. Falls back to `<year>-U<unit>-<n>` when the base is too long to extend.
+pub fn first_free_prefix(base: &str, year: i32, unit_id: i64, taken: &[String]) -> String {
+    let free = |p: &String| prefix_ok(p) && !taken.contains(p);
+    std::iter::once(base.to_owned())
+        .chain((2..100).map(|n| format!("{base}{n}")))
+        .chain((2..100).map(|n| format!("{year}-U{unit_id}-{n}")))
+        .find(free)
+        .unwrap_or_else(|| format!("{year}-U{unit_id}"))
 }
 
 /// A proposal-number prefix as the database accepts it: `^[A-Za-z0-9-]{1,20}$`.
@@ -176,17 +190,26 @@ pub fn default_delegation(member_unit: (i64, &str), secondaries: &[(i64, String)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_congress_in_a_year_gets_the_next_free_prefix() {
+        let taken = vec!["2023-TA".to_owned(), "2023-TA2".to_owned()];
+        assert_eq!(first_free_prefix("2023-TA", 2023, 1, &[]), "2023-TA");
+        assert_eq!(first_free_prefix("2023-TA", 2023, 1, &taken), "2023-TA3");
+        let long = "2023-ABCDEFGHIJKL-TA".to_owned();
+        assert_eq!(first_free_prefix(&long, 2023, 7, std::slice::from_ref(&long)), "2023-U7-2");
+    }
     use CongressStatus as S;
 
     #[test]
     fn every_action_from_every_status() {
         let expected = [
             (S::Preparing, CongressAction::Open, Ok(S::InSession)),
-            (S::Preparing, CongressAction::Close, Err("invalid_transition")),
-            (S::InSession, CongressAction::Open, Err("invalid_transition")),
+            (S::Preparing, CongressAction::Close, Err(DemocracyError::InvalidTransition)),
+            (S::InSession, CongressAction::Open, Err(DemocracyError::InvalidTransition)),
             (S::InSession, CongressAction::Close, Ok(S::Closed)),
-            (S::Closed, CongressAction::Open, Err("invalid_transition")),
-            (S::Closed, CongressAction::Close, Err("invalid_transition")),
+            (S::Closed, CongressAction::Open, Err(DemocracyError::InvalidTransition)),
+            (S::Closed, CongressAction::Close, Err(DemocracyError::InvalidTransition)),
         ];
         for (from, action, want) in expected {
             assert_eq!(congress_transition(from, action), want, "{from:?} {}", action.name());
@@ -197,17 +220,17 @@ mod tests {
     #[test]
     fn what_each_status_allows() {
         assert_eq!(roll_editable(S::Preparing), Ok(()));
-        assert_eq!(roll_editable(S::InSession), Err("congress_not_preparing"));
-        assert_eq!(roll_editable(S::Closed), Err("congress_closed"));
+        assert_eq!(roll_editable(S::InSession), Err(DemocracyError::CongressNotPreparing));
+        assert_eq!(roll_editable(S::Closed), Err(DemocracyError::CongressClosed));
         assert_eq!(delegates_addable(S::InSession), Ok(()));
-        assert_eq!(delegates_addable(S::Closed), Err("congress_closed"));
+        assert_eq!(delegates_addable(S::Closed), Err(DemocracyError::CongressClosed));
         assert_eq!(check_ins_open(S::InSession), Ok(()));
-        assert_eq!(check_ins_open(S::Preparing), Err("congress_not_in_session"));
-        assert_eq!(check_ins_open(S::Closed), Err("congress_not_in_session"));
+        assert_eq!(check_ins_open(S::Preparing), Err(DemocracyError::CongressNotInSession));
+        assert_eq!(check_ins_open(S::Closed), Err(DemocracyError::CongressNotInSession));
         assert_eq!(check_update(S::Preparing, true), Ok(()));
         assert_eq!(check_update(S::InSession, false), Ok(()));
-        assert_eq!(check_update(S::InSession, true), Err("congress_rules_frozen"));
-        assert_eq!(check_update(S::Closed, false), Err("congress_closed"));
+        assert_eq!(check_update(S::InSession, true), Err(DemocracyError::CongressRulesFrozen));
+        assert_eq!(check_update(S::Closed, false), Err(DemocracyError::CongressClosed));
     }
 
     #[test]

@@ -16,11 +16,11 @@ use crate::democracy::congresses::dto::{
     CongressHistoryEntry, CongressQuery, CongressStats, CongressView, CreateCongress, UnitBrief, UpdateCongress,
 };
 use crate::democracy::congresses::rules::{self as crules, CongressAction};
-use crate::kernel::money::Bp;
 use crate::democracy::types::{CongressKind, CongressLevel, CongressStatus, MajorityBase};
 use crate::error::{ApiError, FieldIssue};
 use crate::http::etag::IfMatch;
 use crate::http::pagination::PageParams;
+use crate::kernel::money::Bp;
 use crate::membership::types::UnitKind;
 use crate::membership::units::store::{boxed_in_scope, find_in_scope};
 use crate::schema::{congress_history, congresses, delegates, units};
@@ -224,7 +224,22 @@ pub async fn create(
     let code: Option<String> = units::table.filter(units::id.eq(unit.id)).select(units::code).first(conn).await?;
     let prefix = match &input.proposal_prefix {
         Some(p) => p.clone(),
-        None => crules::default_prefix(input.level, input.year, unit.id, code.as_deref()),
+        None => {
+            let base = crules::default_prefix(input.level, input.year, unit.id, code.as_deref());
+            let taken: Vec<String> = congresses::table
+                .filter(diesel::TextExpressionMethods::like(
+                    congresses::proposal_prefix,
+                    format!("{}%", crate::kernel::sql::escape_like(&base)),
+                ))
+                .or_filter(diesel::TextExpressionMethods::like(
+                    congresses::proposal_prefix,
+                    format!("{}-U{}-%", input.year, unit.id),
+                ))
+                .select(congresses::proposal_prefix)
+                .load(conn)
+                .await?;
+            crules::first_free_prefix(&base, input.year, unit.id, &taken)
+        }
     };
     conn.transaction::<_, ApiError, _>(async |conn| {
         // Rules left out take the column defaults (`None` inserts DEFAULT).
@@ -286,7 +301,7 @@ pub async fn update(
         let congress = lock_in_scope(conn, scope, id).await?;
         let before = get(conn, id).await?;
         if_match.check(before.version)?;
-        crules::check_update(congress.status, input.touches_rules()).map_err(ApiError::Conflict)?;
+        crules::check_update(congress.status, input.touches_rules())?;
         let rules = input.rules();
         let issues = crules::check_congress_fields(
             input.starts_on.unwrap_or(before.starts_on),
@@ -343,7 +358,7 @@ pub async fn transition(
 ) -> Result<CongressView, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
         let congress = lock_in_scope(conn, scope, id).await?;
-        let to = crules::congress_transition(congress.status, action).map_err(ApiError::Conflict)?;
+        let to = crules::congress_transition(congress.status, action)?;
         diesel::update(congresses::table.filter(congresses::id.eq(id)))
             .set((
                 congresses::status.eq(to.as_str()),

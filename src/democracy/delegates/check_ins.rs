@@ -22,10 +22,10 @@ use crate::democracy::delegates::dto::{
 };
 use crate::democracy::delegates::store::Count;
 use crate::democracy::motions::rules::{Attendance, quorum_met};
-use crate::kernel::money::Bp;
 use crate::democracy::types::{CheckInStatus, DelegateKind};
 use crate::error::{ApiError, FieldIssue};
 use crate::http::pagination::PageParams;
+use crate::kernel::money::Bp;
 use crate::schema::{check_ins, delegates, members};
 
 // ---------------------------------------------------------------- check-ins
@@ -43,7 +43,7 @@ pub async fn check_in(
     conn.transaction::<_, ApiError, _>(async |conn| {
         let congress = access::congress(conn, congress_id).await?;
         congress.ensure_in_scope(scope)?;
-        crules::check_ins_open(congress.status).map_err(ApiError::Conflict)?;
+        crules::check_ins_open(congress.status)?;
         let mut report = CheckInReport { sitting: input.sitting, status: Some(wanted), ..CheckInReport::default() };
         let targets: Vec<i64> = match (&input.delegate_ids, &input.staff_nos) {
             (Some(ids), None) => {

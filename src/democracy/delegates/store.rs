@@ -3,6 +3,7 @@
 //! delegation); writes need the congress in the caller's scope and are audited in their
 //! transaction.
 
+use crate::democracy::error::DemocracyError;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -267,7 +268,7 @@ pub async fn add(
 ) -> Result<DelegateView, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
         let congress = writable(conn, scope, congress_id).await?;
-        crules::delegates_addable(congress.status).map_err(ApiError::Conflict)?;
+        crules::delegates_addable(congress.status)?;
         let member: Option<MemberRow> = members_in_scope(scope)
             .filter(members::id.eq(input.member_id))
             .select((members::id, members::staff_no, members::status, members::unit_id, units::path))
@@ -278,7 +279,7 @@ pub async fn add(
             ApiError::Validation(vec![FieldIssue::new("member_id", "unknown_member").with("value", input.member_id)])
         })?;
         if MemberStatus::parse(&status) != Some(MemberStatus::Active) {
-            return Err(ApiError::Conflict("member_not_active"));
+            return Err(DemocracyError::MemberNotActive.into());
         }
         let delegation = match input.delegation_unit_id {
             Some(id) => chosen_delegation(conn, scope, &congress, id).await?,
@@ -321,7 +322,7 @@ pub async fn bulk_add(
 ) -> Result<BulkAddReport, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
         let congress = writable(conn, scope, congress_id).await?;
-        crules::delegates_addable(congress.status).map_err(ApiError::Conflict)?;
+        crules::delegates_addable(congress.status)?;
         let chosen = match input.delegation_unit_id {
             Some(id) => Some(chosen_delegation(conn, scope, &congress, id).await?),
             None => None,
@@ -412,7 +413,7 @@ pub async fn update(
     conn.transaction::<_, ApiError, _>(async |conn| {
         let congress = writable(conn, scope, congress_id).await?;
         let before = get(conn, congress.id, &Visible::All, delegate_id).await?;
-        crules::roll_editable(congress.status).map_err(ApiError::Conflict)?;
+        crules::roll_editable(congress.status)?;
         let delegation = match input.delegation_unit_id {
             Some(id) => Some(chosen_delegation(conn, scope, &congress, id).await?),
             None => None,
@@ -451,7 +452,7 @@ pub async fn remove(
     conn.transaction::<_, ApiError, _>(async |conn| {
         let congress = writable(conn, scope, congress_id).await?;
         let before = get(conn, congress.id, &Visible::All, delegate_id).await?;
-        crules::roll_editable(congress.status).map_err(ApiError::Conflict)?;
+        crules::roll_editable(congress.status)?;
         let in_use = diesel::sql_query(
             "SELECT EXISTS (SELECT 1 FROM ballot_receipts WHERE delegate_id = $1) \
                  OR EXISTS (SELECT 1 FROM proposals WHERE proposer_delegate_id = $1) \
@@ -463,7 +464,7 @@ pub async fn remove(
         .get_result::<InUse>(conn)
         .await?;
         if in_use.used {
-            return Err(ApiError::Conflict("delegate_in_use"));
+            return Err(DemocracyError::DelegateInUse.into());
         }
         diesel::delete(delegates::table.filter(delegates::id.eq(delegate_id))).execute(conn).await?;
         audit::record(conn, actor, "delegate.delete", "delegate", delegate_id, Some(&before), audit::NONE).await?;

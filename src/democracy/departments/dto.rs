@@ -83,3 +83,11 @@ pub struct AddHandler {
     #[schema(minimum = 1)]
     pub user_id: i64,
 }
+
+/// A department an account replies for (shown in `/me`, so a handler finds its own).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HandledDepartment {
+    pub id: i64,
+    pub name: String,
+    pub active: bool,
+}

@@ -8,7 +8,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
 use crate::democracy::departments::dto::{
-    CreateDepartment, DepartmentQuery, DepartmentView, HandlerView, UpdateDepartment,
+    CreateDepartment, DepartmentQuery, DepartmentView, HandledDepartment, HandlerView, UpdateDepartment,
 };
 use crate::error::{ApiError, FieldIssue};
 use crate::http::etag::IfMatch;
@@ -257,4 +257,16 @@ pub async fn remove_handler(
         Ok(())
     })
     .await
+}
+
+/// The departments `user_id` handles proposals for, by name.
+pub async fn handled_by(conn: &mut AsyncPgConnection, user_id: i64) -> Result<Vec<HandledDepartment>, ApiError> {
+    let rows: Vec<(i64, String, bool)> = departments::table
+        .inner_join(department_handlers::table.on(department_handlers::department_id.eq(departments::id)))
+        .filter(department_handlers::user_id.eq(user_id))
+        .select((departments::id, departments::name, departments::active))
+        .order(departments::name.asc())
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(id, name, active)| HandledDepartment { id, name, active }).collect())
 }

@@ -197,7 +197,9 @@ pub async fn close_evaluation(
         (status = 409, description = "campaign_not_open / already_evaluated", body = Problem),
         (status = 422, description = "Field errors, e.g. `scores[3].score` `range`, `scores` `incomplete_sheet`", body = Problem),
     ),
-    security(("bearer" = []))
+    security(("bearer" = [])),
+    // A secret choice: even a hash of the body would give it away (see http::idempotency).
+    extensions(("x-idempotency-body" = json!("ignored")))
 )]
 #[post("/evaluations/{id}/sheets")]
 pub async fn submit_evaluation_sheet(

@@ -5,11 +5,12 @@
 //! between 0 and the criterion's maximum. Results are means over sheets in exact integer
 //! hundredths (`mean_x100`, rounded half up), ranked by the total mean (ties share a rank).
 
+use crate::democracy::error::DemocracyError;
 use std::collections::{HashMap, HashSet};
 
-use crate::kernel::money::Bp;
 use crate::democracy::types::CampaignStatus;
-use crate::error::{ApiError, FieldIssue};
+use crate::error::FieldIssue;
+use crate::kernel::money::Bp;
 
 /// The actions that move a campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,17 +22,17 @@ pub enum CampaignAction {
 }
 
 /// The campaign's next status, or 409 `invalid_transition`.
-pub fn campaign_transition(from: CampaignStatus, action: CampaignAction) -> Result<CampaignStatus, ApiError> {
+pub fn campaign_transition(from: CampaignStatus, action: CampaignAction) -> Result<CampaignStatus, DemocracyError> {
     match (from, action) {
         (CampaignStatus::Draft, CampaignAction::Open) => Ok(CampaignStatus::Open),
         (CampaignStatus::Open, CampaignAction::Close) => Ok(CampaignStatus::Closed),
-        _ => Err(ApiError::Conflict("invalid_transition")),
+        _ => Err(DemocracyError::InvalidTransition),
     }
 }
 
 /// A campaign opens only with something to score: 409 `campaign_incomplete` otherwise.
-pub fn ready_to_open(targets: usize, criteria: usize) -> Result<(), ApiError> {
-    if targets == 0 || criteria == 0 { Err(ApiError::Conflict("campaign_incomplete")) } else { Ok(()) }
+pub fn ready_to_open(targets: usize, criteria: usize) -> Result<(), DemocracyError> {
+    if targets == 0 || criteria == 0 { Err(DemocracyError::CampaignIncomplete) } else { Ok(()) }
 }
 
 /// 422 `duplicate` on every name (after the first) that repeats an earlier one, with the
@@ -210,11 +211,11 @@ mod tests {
         assert_eq!(campaign_transition(S::Draft, A::Open).unwrap(), S::Open);
         assert_eq!(campaign_transition(S::Open, A::Close).unwrap(), S::Closed);
         for (from, action) in [(S::Draft, A::Close), (S::Open, A::Open), (S::Closed, A::Open), (S::Closed, A::Close)] {
-            assert!(matches!(campaign_transition(from, action), Err(ApiError::Conflict("invalid_transition"))));
+            assert!(matches!(campaign_transition(from, action), Err(DemocracyError::InvalidTransition)));
         }
         assert!(ready_to_open(1, 1).is_ok());
-        assert!(matches!(ready_to_open(0, 3), Err(ApiError::Conflict("campaign_incomplete"))));
-        assert!(matches!(ready_to_open(2, 0), Err(ApiError::Conflict("campaign_incomplete"))));
+        assert!(matches!(ready_to_open(0, 3), Err(DemocracyError::CampaignIncomplete)));
+        assert!(matches!(ready_to_open(2, 0), Err(DemocracyError::CampaignIncomplete)));
     }
 
     #[test]

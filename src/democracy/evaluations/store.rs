@@ -5,6 +5,7 @@
 //! id. Nothing returned, audited or logged names the sheet of a delegate; results are sums
 //! and means over all sheets.
 
+use crate::democracy::error::DemocracyError;
 use chrono::{DateTime, Utc};
 use diesel::dsl::{count_star, sum};
 use diesel::sql_types::{Array, BigInt, SmallInt};
@@ -301,7 +302,7 @@ pub async fn update(
         let before = lock(conn, id).await?;
         if_match.check(before.version)?;
         if before.status != CampaignStatus::Draft {
-            return Err(ApiError::Conflict("campaign_not_draft"));
+            return Err(DemocracyError::CampaignNotDraft.into());
         }
         check_sheet_design(conn, input.targets.as_deref(), input.criteria.as_deref()).await?;
         diesel::update(ec::table.filter(ec::id.eq(id)))
@@ -409,7 +410,7 @@ pub async fn submit_sheet(
             ec::table.filter(ec::id.eq(id)).select((ec::congress_id, ec::status)).for_share().first(conn).await?;
         let delegate = access::formal_delegate(conn, principal, congress_id).await?;
         if status_of(&status) != CampaignStatus::Open {
-            return Err(ApiError::Conflict("campaign_not_open"));
+            return Err(DemocracyError::CampaignNotOpen.into());
         }
         let targets: Vec<i64> = tgt::table.filter(tgt::campaign_id.eq(id)).select(tgt::id).load(conn).await?;
         let criteria: Vec<Criterion> = crit::table
@@ -457,7 +458,7 @@ pub async fn submit_sheet(
 pub async fn results(conn: &mut AsyncPgConnection, id: i64) -> Result<CampaignResults, ApiError> {
     let campaign = get(conn, id).await?;
     if campaign.status != CampaignStatus::Closed {
-        return Err(ApiError::Conflict("results_not_published"));
+        return Err(DemocracyError::ResultsNotPublished.into());
     }
     let rows: Vec<(i64, i64, Option<i64>, i64)> = evaluation_scores::table
         .inner_join(tgt::table)

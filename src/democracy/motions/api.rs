@@ -13,7 +13,8 @@ use crate::audit::Actor;
 use crate::auth::permissions::{Permission, authorize};
 use crate::auth::principal::Principal;
 use crate::democracy::motions::dto::{
-    BallotAccepted, CastBallot, CreateMotion, MotionQuery, MotionResult, MotionView, MyMotion, UpdateMotion,
+    BallotAccepted, CastBallot, CreateMotion, MotionHistoryEntry, MotionQuery, MotionResult, MotionView, MyMotion,
+    UpdateMotion,
 };
 use crate::democracy::motions::store;
 use crate::error::{ApiError, Problem};
@@ -34,7 +35,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(open_motion_voting)
         .service(close_motion_voting)
         .service(cast_ballot)
-        .service(get_motion_result);
+        .service(get_motion_result)
+        .service(motion_history);
 }
 
 /// The export sheet: the motions and their frozen results (counts only).
@@ -272,7 +274,9 @@ pub async fn close_motion_voting(
         (status = 409, description = "voting_not_open / congress_not_in_session / not_checked_in / already_voted", body = Problem),
         (status = 422, body = Problem),
     ),
-    security(("bearer" = []))
+    security(("bearer" = [])),
+    // A secret choice: even a hash of the body would give it away (see http::idempotency).
+    extensions(("x-idempotency-body" = json!("ignored")))
 )]
 #[post("/motions/{id}/ballots")]
 pub async fn cast_ballot(
@@ -305,4 +309,26 @@ pub async fn get_motion_result(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     Ok(HttpResponse::Ok().json(store::result(&mut conn, &principal, id.into_inner()).await?))
+}
+
+/// The motion's changes (create, edit, open-voting, close-voting), oldest first, with who made them.
+#[utoipa::path(
+    tag = "motions",
+    params(("id" = i64, Path), PageParams),
+    responses(
+        (status = 200, body = Page<MotionHistoryEntry>), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/motions/{id}/history")]
+pub async fn motion_history(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+    ValidQuery(page): ValidQuery<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let (items, total) = store::history(&mut conn, &principal, id.into_inner(), &page).await?;
+    Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }

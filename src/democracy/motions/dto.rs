@@ -159,3 +159,16 @@ pub struct MyMotion {
     /// Whether the caller is checked in present at the sitting (required to vote).
     pub checked_in: bool,
 }
+
+/// One change of a motion's voting window (create, edit, open-voting, close-voting).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MotionHistoryEntry {
+    pub id: i64,
+    pub action: String,
+    pub from_status: Option<MotionStatus>,
+    pub to_status: MotionStatus,
+    pub actor_user_id: Option<i64>,
+    /// The actor's display name (null for system actions).
+    pub actor_name: Option<String>,
+    pub at: DateTime<Utc>,
+}

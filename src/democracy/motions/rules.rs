@@ -1,6 +1,7 @@
 //! The rules of motions as plain functions: the voting window's state machine, what a
 //! result shows while voting and after it, and the quorum's threshold. No I/O; unit-tested.
 
+use crate::democracy::error::DemocracyError;
 use crate::democracy::types::{MajorityBase, MotionStatus};
 
 /// What can happen to a motion's voting window.
@@ -26,18 +27,18 @@ impl MotionAction {
     }
 
     /// The 409 code when the action does not apply in the motion's status.
-    pub fn refusal(self) -> &'static str {
+    pub fn refusal(self) -> DemocracyError {
         match self {
-            MotionAction::Edit => "motion_not_draft",
-            MotionAction::OpenVoting => "invalid_transition",
-            MotionAction::CloseVoting => "invalid_transition",
-            MotionAction::CastBallot => "voting_not_open",
+            MotionAction::Edit => DemocracyError::MotionNotDraft,
+            MotionAction::OpenVoting => DemocracyError::InvalidTransition,
+            MotionAction::CloseVoting => DemocracyError::InvalidTransition,
+            MotionAction::CastBallot => DemocracyError::VotingNotOpen,
         }
     }
 }
 
 /// draft ─open-voting─▶ voting ─close-voting─▶ closed; edits in draft only; ballots while voting.
-pub fn motion_transition(from: MotionStatus, action: MotionAction) -> Result<MotionStatus, &'static str> {
+pub fn motion_transition(from: MotionStatus, action: MotionAction) -> Result<MotionStatus, DemocracyError> {
     use MotionAction as A;
     use MotionStatus as S;
     match (from, action) {
@@ -167,7 +168,6 @@ pub fn motion_passes(rule: &VotingRule, att: &Attendance, tally: &Tally) -> bool
         && tally.for_count * 2 > majority_denominator(rule, att)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,9 +188,9 @@ mod tests {
                     (S::Draft, A::OpenVoting) => Ok(S::Voting),
                     (S::Voting, A::CloseVoting) => Ok(S::Closed),
                     (S::Voting, A::CastBallot) => Ok(S::Voting),
-                    (_, A::Edit) => Err("motion_not_draft"),
-                    (_, A::CastBallot) => Err("voting_not_open"),
-                    _ => Err("invalid_transition"),
+                    (_, A::Edit) => Err(DemocracyError::MotionNotDraft),
+                    (_, A::CastBallot) => Err(DemocracyError::VotingNotOpen),
+                    _ => Err(DemocracyError::InvalidTransition),
                 };
                 assert_eq!(motion_transition(*from, action), expected, "{from:?} {action:?}");
                 allowed += usize::from(expected.is_ok());
@@ -202,12 +202,12 @@ mod tests {
 
     #[test]
     fn closing_twice_and_reopening_are_refused() {
-        assert_eq!(motion_transition(S::Closed, A::CloseVoting), Err("invalid_transition"));
-        assert_eq!(motion_transition(S::Closed, A::OpenVoting), Err("invalid_transition"));
-        assert_eq!(motion_transition(S::Voting, A::OpenVoting), Err("invalid_transition"));
-        assert_eq!(motion_transition(S::Draft, A::CloseVoting), Err("invalid_transition"));
-        assert_eq!(motion_transition(S::Closed, A::CastBallot), Err("voting_not_open"));
-        assert_eq!(motion_transition(S::Draft, A::CastBallot), Err("voting_not_open"));
+        assert_eq!(motion_transition(S::Closed, A::CloseVoting), Err(DemocracyError::InvalidTransition));
+        assert_eq!(motion_transition(S::Closed, A::OpenVoting), Err(DemocracyError::InvalidTransition));
+        assert_eq!(motion_transition(S::Voting, A::OpenVoting), Err(DemocracyError::InvalidTransition));
+        assert_eq!(motion_transition(S::Draft, A::CloseVoting), Err(DemocracyError::InvalidTransition));
+        assert_eq!(motion_transition(S::Closed, A::CastBallot), Err(DemocracyError::VotingNotOpen));
+        assert_eq!(motion_transition(S::Draft, A::CastBallot), Err(DemocracyError::VotingNotOpen));
     }
 
     #[test]

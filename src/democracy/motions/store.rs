@@ -6,11 +6,12 @@
 //! (Inside PostgreSQL both rows still carry the same transaction id in `xmin`; the ballots
 //! table is append-only by trigger, so they cannot be rewritten at close to erase that.)
 
+use crate::democracy::error::DemocracyError;
 use chrono::{DateTime, Utc};
 use diesel::dsl::{count_star, exists, not};
 use diesel::{
-    BoolExpressionMethods, ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl, Queryable, QueryableByName,
-    Selectable, SelectableHelper,
+    BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods, OptionalExtension, QueryDsl,
+    Queryable, QueryableByName, Selectable, SelectableHelper,
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
@@ -20,17 +21,18 @@ use crate::auth::permissions::{Permission, UnitScope, authorize};
 use crate::auth::principal::Principal;
 use crate::democracy::access::{self, CongressRef};
 use crate::democracy::motions::dto::{
-    CreateMotion, FrozenResult, MajorityView, MotionQuery, MotionResult, MotionView, MyMotion, QuorumView, UpdateMotion,
+    CreateMotion, FrozenResult, MajorityView, MotionHistoryEntry, MotionQuery, MotionResult, MotionView, MyMotion,
+    QuorumView, UpdateMotion,
 };
 use crate::democracy::motions::rules as motions_rules;
-use crate::democracy::motions::rules::{MotionAction, motion_transition};
 use crate::democracy::motions::rules::{Attendance, Tally};
+use crate::democracy::motions::rules::{MotionAction, motion_transition};
 use crate::democracy::types::{Choice, CongressLevel, CongressStatus, MotionKind, MotionStatus};
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
 use crate::http::pagination::PageParams;
 use crate::schema::{
-    ballot_receipts, ballots, check_ins, congresses, delegates, members, motion_history, motions, units,
+    ballot_receipts, ballots, check_ins, congresses, delegates, members, motion_history, motions, units, users,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -155,7 +157,7 @@ async fn managed_congress(
 }
 
 fn refuse(action: MotionAction, from: MotionStatus) -> Result<MotionStatus, ApiError> {
-    motion_transition(from, action).map_err(ApiError::Conflict)
+    Ok(motion_transition(from, action)?)
 }
 
 async fn write_history(
@@ -221,6 +223,48 @@ pub async fn get(conn: &mut AsyncPgConnection, principal: &Principal, id: i64) -
     let congress = access::congress(conn, motion.congress_id).await?;
     ensure_visible(conn, principal, &congress).await?;
     Ok(motion.view())
+}
+
+/// The motion's changes, oldest first, for those who may see the motion.
+pub async fn history(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    id: i64,
+    page: &PageParams,
+) -> Result<(Vec<MotionHistoryEntry>, i64), ApiError> {
+    get(conn, principal, id).await?;
+    let total: i64 = motion_history::table.filter(motion_history::motion_id.eq(id)).count().get_result(conn).await?;
+    type Row = (i64, String, Option<String>, String, Option<i64>, Option<String>, DateTime<Utc>);
+    let rows: Vec<Row> = motion_history::table
+        .left_join(users::table.on(users::id.nullable().eq(motion_history::actor_user_id)))
+        .filter(motion_history::motion_id.eq(id))
+        .order((motion_history::at.asc(), motion_history::id.asc()))
+        .limit(page.per_page())
+        .offset(page.offset())
+        .select((
+            motion_history::id,
+            motion_history::action,
+            motion_history::from_status,
+            motion_history::to_status,
+            motion_history::actor_user_id,
+            users::display_name.nullable(),
+            motion_history::at,
+        ))
+        .load(conn)
+        .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for (id, action, from, to, actor_user_id, actor_name, at) in rows {
+        items.push(MotionHistoryEntry {
+            id,
+            action,
+            from_status: from.as_deref().map(MotionStatus::from_db).transpose()?,
+            to_status: MotionStatus::from_db(&to)?,
+            actor_user_id,
+            actor_name,
+            at,
+        });
+    }
+    Ok((items, total))
 }
 
 #[derive(QueryableByName)]
@@ -474,7 +518,7 @@ pub async fn open_voting(
         let congress = managed_congress(conn, scope, before.congress_id).await?;
         let to = refuse(MotionAction::OpenVoting, before.status())?;
         if congress.status != CongressStatus::InSession {
-            return Err(ApiError::Conflict("congress_not_in_session"));
+            return Err(DemocracyError::CongressNotInSession.into());
         }
         let now = Utc::now();
         diesel::update(motions::table.filter(motions::id.eq(id)))
@@ -583,7 +627,7 @@ pub async fn cast_ballot(
         let delegate = access::formal_delegate(conn, principal, congress_id).await?;
         refuse(MotionAction::CastBallot, MotionStatus::parse(&status).unwrap_or(MotionStatus::Draft))?;
         if congress.status != CongressStatus::InSession {
-            return Err(ApiError::Conflict("congress_not_in_session"));
+            return Err(DemocracyError::CongressNotInSession.into());
         }
         let present: bool = diesel::select(exists(
             check_ins::table
@@ -594,7 +638,7 @@ pub async fn cast_ballot(
         .get_result(conn)
         .await?;
         if !present {
-            return Err(ApiError::Conflict("not_checked_in"));
+            return Err(DemocracyError::NotCheckedIn.into());
         }
         diesel::insert_into(ballot_receipts::table)
             .values((ballot_receipts::motion_id.eq(id), ballot_receipts::delegate_id.eq(delegate.id)))

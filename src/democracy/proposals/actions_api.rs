@@ -21,7 +21,7 @@ use crate::democracy::proposals::workflow::Acting;
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::with_etag;
-use crate::http::extract::ValidJson;
+use crate::http::extract::{OptionalJson, ValidJson};
 use crate::state::AppState;
 
 /// Routes of this part.
@@ -106,7 +106,7 @@ pub async fn cosign_proposal(
 #[utoipa::path(
     tag = "proposals",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
-    request_body = CommentBody,
+    request_body = Option<CommentBody>,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "not_proposer / not_invited", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
@@ -116,7 +116,7 @@ pub async fn withdraw_proposal(
     principal: Principal,
     ctx: RequestContext,
     id: web::Path<i64>,
-    ValidJson(body): ValidJson<CommentBody>,
+    OptionalJson(body): OptionalJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::withdraw(conn, a, id, &body))
 }
@@ -125,7 +125,7 @@ pub async fn withdraw_proposal(
 #[utoipa::path(
     tag = "proposals",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
-    request_body = CommentBody,
+    request_body = Option<CommentBody>,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
@@ -135,7 +135,7 @@ pub async fn accept_proposal(
     principal: Principal,
     ctx: RequestContext,
     id: web::Path<i64>,
-    ValidJson(body): ValidJson<CommentBody>,
+    OptionalJson(body): OptionalJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
     act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::accept(conn, a, id, &body))
@@ -165,7 +165,7 @@ pub async fn decline_proposal(
 #[utoipa::path(
     tag = "proposals",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
-    request_body = CommentBody,
+    request_body = Option<CommentBody>,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
@@ -175,7 +175,7 @@ pub async fn convert_proposal(
     principal: Principal,
     ctx: RequestContext,
     id: web::Path<i64>,
-    ValidJson(body): ValidJson<CommentBody>,
+    OptionalJson(body): OptionalJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
     act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::convert(conn, a, id, &body))
@@ -245,7 +245,7 @@ pub async fn request_proposal_extension(
 #[utoipa::path(
     tag = "proposals",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
-    request_body = CommentBody,
+    request_body = Option<CommentBody>,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition / no_extension_requested", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
@@ -255,7 +255,7 @@ pub async fn approve_proposal_extension(
     principal: Principal,
     ctx: RequestContext,
     id: web::Path<i64>,
-    ValidJson(body): ValidJson<CommentBody>,
+    OptionalJson(body): OptionalJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
     act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::decide_extension(conn, a, id, true, &body))
@@ -265,7 +265,7 @@ pub async fn approve_proposal_extension(
 #[utoipa::path(
     tag = "proposals",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
-    request_body = CommentBody,
+    request_body = Option<CommentBody>,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition / no_extension_requested", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
@@ -275,7 +275,7 @@ pub async fn reject_proposal_extension(
     principal: Principal,
     ctx: RequestContext,
     id: web::Path<i64>,
-    ValidJson(body): ValidJson<CommentBody>,
+    OptionalJson(body): OptionalJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
     act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::decide_extension(conn, a, id, false, &body))
@@ -324,7 +324,7 @@ pub async fn give_proposal_feedback(
 #[utoipa::path(
     tag = "proposals",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
-    request_body = ReopenBody,
+    request_body = Option<ReopenBody>,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition / reopen_requires_unsatisfied / rehandle_used", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
@@ -334,7 +334,7 @@ pub async fn reopen_proposal(
     principal: Principal,
     ctx: RequestContext,
     id: web::Path<i64>,
-    ValidJson(body): ValidJson<ReopenBody>,
+    OptionalJson(body): OptionalJson<ReopenBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
     act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::reopen(conn, a, id, &body))
@@ -344,7 +344,7 @@ pub async fn reopen_proposal(
 #[utoipa::path(
     tag = "proposals",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
-    request_body = CommentBody,
+    request_body = Option<CommentBody>,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition / feedback_window_open", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
@@ -354,7 +354,7 @@ pub async fn close_proposal(
     principal: Principal,
     ctx: RequestContext,
     id: web::Path<i64>,
-    ValidJson(body): ValidJson<CommentBody>,
+    OptionalJson(body): OptionalJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
     act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::close(conn, a, id, &body))

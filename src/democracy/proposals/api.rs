@@ -14,8 +14,8 @@ use crate::audit::Actor;
 use crate::auth::permissions::{Permission, authorize};
 use crate::auth::principal::Principal;
 use crate::democracy::proposals::dto::{
-    CosignInvitation, CreateProposal, HandlingReport, HistoryEntry, ProposalQuery, ProposalSummary, ProposalView,
-    PublicProposal, PublicProposalQuery, ReportFormat, ReportFormatQuery, UpdateProposal,
+    CosignInvitation, CreateProposal, HandlingReport, ProposalHistoryEntry, ProposalQuery, ProposalSummary,
+    ProposalView, PublicProposal, PublicProposalQuery, ReportFormat, ReportFormatQuery, UpdateProposal,
 };
 use crate::democracy::proposals::{drafts as proposals_drafts, lists, report as proposals_report, store};
 use crate::error::{ApiError, Problem};
@@ -207,7 +207,7 @@ pub async fn update_proposal(
 #[utoipa::path(
     tag = "proposals",
     params(("id" = i64, Path), PageParams),
-    responses((status = 200, body = Page<HistoryEntry>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Page<ProposalHistoryEntry>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/proposals/{id}/history")]

@@ -3,17 +3,18 @@
 //! extensions, reopen once after an unsatisfied verdict, close. Each goes through
 //! `rules::proposal_transition` and `proposals_workflow::record_transition`.
 
+use crate::democracy::error::DemocracyError;
 use chrono::Utc;
 use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::democracy::access::{self, CongressRef};
 use crate::democracy::proposals::dto::{AssignBody, CommentBody, MergeBody, ProposalView, ReasonBody, ReopenBody};
+use crate::democracy::proposals::rules::{self, ProposalAction};
 use crate::democracy::proposals::store::{self as store, Core};
 use crate::democracy::proposals::workflow::{
     Acting, in_tx, lock_visible, must_decide, record_transition, tell_proposer, to_suggestion,
 };
-use crate::democracy::proposals::rules::{self, ProposalAction};
 use crate::democracy::types::{ExtensionStatus, ProposalStatus};
 use crate::error::{ApiError, FieldIssue};
 use crate::kernel::calendar::today_shanghai;
@@ -157,7 +158,9 @@ pub async fn assign(
         let to = rules::proposal_transition(c.status, ProposalAction::Assign)?;
         let congress = access::congress(conn, c.congress_id).await?;
         let today = today_shanghai();
-        let due = body.reply_due_on.unwrap_or_else(|| crate::kernel::calendar::add_days(today, congress.reply_days.max(0) as u32));
+        let due = body
+            .reply_due_on
+            .unwrap_or_else(|| crate::kernel::calendar::add_days(today, congress.reply_days.max(0) as u32));
         let mut issues = Vec::new();
         if due < today {
             issues.push(FieldIssue::new("reply_due_on", "date_in_past"));
@@ -223,7 +226,7 @@ pub async fn decide_extension(
         let action = if approve { ProposalAction::ApproveExtension } else { ProposalAction::RejectExtension };
         let to = rules::proposal_transition(c.status, action)?;
         if c.extension_status != ExtensionStatus::Requested {
-            return Err(ApiError::Conflict("no_extension_requested"));
+            return Err(DemocracyError::NoExtensionRequested.into());
         }
         let days = c.extension_days.unwrap_or(0).max(0) as u32;
         let due = match (approve, c.reply_due_on) {

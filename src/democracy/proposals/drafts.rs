@@ -2,6 +2,7 @@
 //! choosing the co-signers to invite. Only formal delegates propose; co-signers are formal
 //! delegates of the same congress, other than the proposer.
 
+use crate::democracy::error::DemocracyError;
 use std::collections::HashSet;
 
 use chrono::Utc;
@@ -144,7 +145,7 @@ pub async fn update(
             return Err(ApiError::NotFound);
         }
         if !rel.proposer {
-            return Err(ApiError::Refused("not_proposer"));
+            return Err(DemocracyError::NotProposer.into());
         }
         if_match.check(c.version)?;
         let text_changes = body.title.is_some()
@@ -156,7 +157,7 @@ pub async fn update(
         match c.status {
             ProposalStatus::Draft => {}
             ProposalStatus::Submitted if !text_changes => {}
-            _ => return Err(ApiError::Conflict("proposal_locked")),
+            _ => return Err(DemocracyError::ProposalLocked.into()),
         }
         if let Some(category) = &body.category {
             check_category(conn, category).await?;
@@ -166,7 +167,18 @@ pub async fn update(
             if !issues.is_empty() {
                 return Err(ApiError::Validation(issues));
             }
-            if c.status == ProposalStatus::Draft {
+            // After submission the invitations stand (a co-signer may have answered): a list
+            // that leaves one out is refused, not silently ignored.
+            if c.status != ProposalStatus::Draft {
+                let invited: Vec<i64> = proposal_cosigners::table
+                    .filter(proposal_cosigners::proposal_id.eq(id))
+                    .select(proposal_cosigners::delegate_id)
+                    .load(conn)
+                    .await?;
+                if invited.iter().any(|d| !ids.contains(d)) {
+                    return Err(DemocracyError::ProposalLocked.into());
+                }
+            } else {
                 diesel::delete(
                     proposal_cosigners::table
                         .filter(proposal_cosigners::proposal_id.eq(id))

@@ -296,6 +296,12 @@ pub struct PublicProposal {
     pub category: String,
     pub proposer_name: String,
     pub proposer_unit_name: String,
+    /// 案由: what the proposal is about.
+    pub cause: String,
+    /// 分析: the proposer's analysis of the problem.
+    pub analysis: String,
+    /// 措施: the measures the proposal asks for.
+    pub measures: String,
     pub lead_department_name: Option<String>,
     pub result_code: Option<ResultCode>,
     pub reply: Option<String>,
@@ -303,12 +309,14 @@ pub struct PublicProposal {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct HistoryEntry {
+pub struct ProposalHistoryEntry {
     pub id: i64,
     pub action: String,
     pub from_status: Option<ProposalStatus>,
     pub to_status: ProposalStatus,
     pub actor_user_id: Option<i64>,
+    /// The actor's display name (null for system actions and removed accounts).
+    pub actor_name: Option<String>,
     pub comment: Option<String>,
     pub at: DateTime<Utc>,
 }

@@ -13,13 +13,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::democracy::proposals::dto::{
     CosignInvitation, ProposalQuery, ProposalSummary, PublicProposal, PublicProposalQuery,
 };
-use crate::democracy::proposals::store::{Viewer, brief_or_unknown, briefs, visible_sql};
 use crate::democracy::proposals::rules;
+use crate::democracy::proposals::store::{Viewer, brief_or_unknown, briefs, visible_sql};
 use crate::democracy::types::{Feedback, ProposalStatus, ResultCode};
 use crate::error::ApiError;
 use crate::http::pagination::PageParams;
-use crate::kernel::sql::escape_like;
 use crate::kernel::calendar::today_shanghai;
+use crate::kernel::sql::escape_like;
 use crate::schema::{
     departments, proposal_coproposers, proposal_cosigners, proposal_departments, proposal_replies, proposals,
 };
@@ -208,11 +208,21 @@ pub async fn public_list(
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let names = briefs(conn, &rows.iter().map(|r| r.6).collect::<Vec<_>>()).await?;
     let (leads, results) = leads_and_results(conn, &ids).await?;
+    // The published text: what the proposal asked for, next to what the university replied.
+    let texts: std::collections::HashMap<i64, (String, String, String)> = proposals::table
+        .filter(proposals::id.eq_any(&ids))
+        .select((proposals::id, proposals::cause, proposals::analysis, proposals::measures))
+        .load::<(i64, String, String, String)>(conn)
+        .await?
+        .into_iter()
+        .map(|(id, cause, analysis, measures)| (id, (cause, analysis, measures)))
+        .collect();
     let items = rows
         .into_iter()
         .map(|r| {
             let proposer = brief_or_unknown(&names, r.6);
             let reply = results.get(&r.0);
+            let (cause, analysis, measures) = texts.get(&r.0).cloned().unwrap_or_default();
             PublicProposal {
                 id: r.0,
                 congress_id: r.1,
@@ -222,6 +232,9 @@ pub async fn public_list(
                 category: r.5,
                 proposer_name: proposer.name,
                 proposer_unit_name: proposer.unit_name,
+                cause,
+                analysis,
+                measures,
                 lead_department_name: leads.get(&r.0).map(|l| l.1.clone()),
                 result_code: reply.and_then(|x| ResultCode::parse(&x.0)),
                 reply: reply.map(|x| x.1.clone()),

@@ -80,7 +80,9 @@ pub fn reminder_due(
     }
 }
 
+/// Registers the daily reminders, at 09:00 Asia/Shanghai (01:00 UTC).
 pub fn register(r: &mut Registry) {
+    r.schedule(crate::jobs::Schedule::daily(JOB_KIND, 1));
     r.register(JOB_KIND, |ctx: Arc<JobContext>, _job: ClaimedJob| async move {
         let mut conn = ctx.pool.get().await.map_err(|e| JobError::Retry(e.to_string()))?;
         send_due(&mut conn, &ctx.config, today_shanghai()).await.map_err(|e| JobError::Retry(e.to_string()))?;

@@ -116,7 +116,10 @@ pub fn summarise(
         satisfied,
         basically_satisfied: basically,
         unsatisfied,
-        satisfaction_rate_bp: crate::kernel::money::Bp::rate(satisfied + basically, satisfied + basically + unsatisfied),
+        satisfaction_rate_bp: crate::kernel::money::Bp::rate(
+            satisfied + basically,
+            satisfied + basically + unsatisfied,
+        ),
         result_codes: codes.into_iter().map(|(code, count)| CodeCount { code, count }).collect(),
         by_category: categories.into_iter().map(|(code, count)| CodeCount { code, count }).collect(),
         by_department: loads.into_values().collect(),
@@ -137,18 +140,12 @@ pub fn markdown(r: &HandlingReport) -> String {
     let _ = writeln!(
         md,
         "已答复 {} 件，其中按期答复 {} 件（按期答复率 {}）；逾期未答复 {} 件。\n",
-        r.replied,
-        r.replied_on_time,
-        r.on_time_rate_bp.to_string(),
-        r.overdue
+        r.replied, r.replied_on_time, r.on_time_rate_bp, r.overdue
     );
     let _ = writeln!(
         md,
         "提案人反馈：满意 {} 件，基本满意 {} 件，不满意 {} 件（满意率 {}）。\n",
-        r.satisfied,
-        r.basically_satisfied,
-        r.unsatisfied,
-        r.satisfaction_rate_bp.to_string()
+        r.satisfied, r.basically_satisfied, r.unsatisfied, r.satisfaction_rate_bp
     );
     let _ = writeln!(md, "## 办理结果\n\n| 类别 | 件数 |\n|---|---|");
     for c in &r.result_codes {

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 
+use crate::democracy::error::DemocracyError;
 use crate::democracy::types::{Feedback, ProposalStatus};
 
 /// Everything that can happen to a proposal. Each `POST /proposals/{id}/{action}` maps to one.
@@ -64,34 +65,6 @@ impl ProposalAction {
     }
 }
 
-/// Why a transition is refused (all are 409 on the wire, each with its own code).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum TransitionError {
-    /// The action does not apply in the current status.
-    #[error("invalid_transition")]
-    InvalidTransition,
-    /// Reopen after a verdict other than "unsatisfied".
-    #[error("reopen_requires_unsatisfied")]
-    ReopenRequiresUnsatisfied,
-    /// The one re-handling has been used.
-    #[error("rehandle_used")]
-    RehandleUsed,
-    /// Closing a replied proposal while the proposer may still give feedback.
-    #[error("feedback_window_open")]
-    FeedbackWindowOpen,
-}
-
-impl TransitionError {
-    pub fn code(self) -> &'static str {
-        match self {
-            TransitionError::InvalidTransition => "invalid_transition",
-            TransitionError::ReopenRequiresUnsatisfied => "reopen_requires_unsatisfied",
-            TransitionError::RehandleUsed => "rehandle_used",
-            TransitionError::FeedbackWindowOpen => "feedback_window_open",
-        }
-    }
-}
-
 /// The one transition function: the status after `action` from `from`, or why not.
 ///
 /// ```text
@@ -101,10 +74,10 @@ impl TransitionError {
 /// assigned ─reply─▶ replied ─feedback─▶ feedback_given ─close─▶ closed
 ///                           └─close (feedback window over)   └─reopen (unsatisfied, once)─▶ assigned
 /// ```
-pub fn proposal_transition(from: ProposalStatus, action: ProposalAction) -> Result<ProposalStatus, TransitionError> {
+pub fn proposal_transition(from: ProposalStatus, action: ProposalAction) -> Result<ProposalStatus, DemocracyError> {
     use ProposalAction as A;
     use ProposalStatus as S;
-    let invalid = Err(TransitionError::InvalidTransition);
+    let invalid = Err(DemocracyError::InvalidTransition);
     match (from, action) {
         (S::Draft, A::Submit { late: true, .. }) => Ok(S::Converted),
         (S::Draft, A::Submit { cosigned: true, .. }) => Ok(S::UnderReview),
@@ -125,16 +98,16 @@ pub fn proposal_transition(from: ProposalStatus, action: ProposalAction) -> Resu
         (S::Replied, A::Feedback) => Ok(S::FeedbackGiven),
         (S::FeedbackGiven, A::Reopen { verdict, rehandled }) => {
             if verdict != Some(Feedback::Unsatisfied) {
-                Err(TransitionError::ReopenRequiresUnsatisfied)
+                Err(DemocracyError::ReopenRequiresUnsatisfied)
             } else if rehandled {
-                Err(TransitionError::RehandleUsed)
+                Err(DemocracyError::RehandleUsed)
             } else {
                 Ok(S::Assigned)
             }
         }
         (S::FeedbackGiven, A::Close { .. }) => Ok(S::Closed),
         (S::Replied, A::Close { feedback_window_over: true }) => Ok(S::Closed),
-        (S::Replied, A::Close { feedback_window_over: false }) => Err(TransitionError::FeedbackWindowOpen),
+        (S::Replied, A::Close { feedback_window_over: false }) => Err(DemocracyError::FeedbackWindowOpen),
         _ => invalid,
     }
 }
@@ -263,14 +236,13 @@ mod tests {
     fn refusals_say_why() {
         use ProposalAction as A;
         let reopen = |verdict, rehandled| proposal_transition(S::FeedbackGiven, A::Reopen { verdict, rehandled });
-        assert_eq!(reopen(Some(Feedback::Satisfied), false), Err(TransitionError::ReopenRequiresUnsatisfied));
-        assert_eq!(reopen(Some(Feedback::Unsatisfied), true), Err(TransitionError::RehandleUsed));
+        assert_eq!(reopen(Some(Feedback::Satisfied), false), Err(DemocracyError::ReopenRequiresUnsatisfied));
+        assert_eq!(reopen(Some(Feedback::Unsatisfied), true), Err(DemocracyError::RehandleUsed));
         assert_eq!(
             proposal_transition(S::Replied, A::Close { feedback_window_over: false }),
-            Err(TransitionError::FeedbackWindowOpen)
+            Err(DemocracyError::FeedbackWindowOpen)
         );
-        assert_eq!(proposal_transition(S::Draft, A::Reply), Err(TransitionError::InvalidTransition));
-        assert_eq!(TransitionError::RehandleUsed.code(), "rehandle_used");
+        assert_eq!(proposal_transition(S::Draft, A::Reply), Err(DemocracyError::InvalidTransition));
     }
 
     #[test]

@@ -8,23 +8,23 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::sql;
 use diesel::sql_types::{Array, BigInt, Bool};
-use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl};
+use diesel::{ExpressionMethods, JoinOnDsl, NullableExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::auth::permissions::{Permission, has_permission};
 use crate::auth::principal::Principal;
 use crate::democracy::access;
 use crate::democracy::proposals::dto::{
-    CosignerView, DelegateBrief, ExtensionView, HistoryEntry, ProposalDepartmentView, ProposalView, ReplyView,
+    CosignerView, DelegateBrief, ExtensionView, ProposalDepartmentView, ProposalHistoryEntry, ProposalView, ReplyView,
 };
 use crate::democracy::proposals::rules;
 use crate::democracy::types::{CosignStatus, DepartmentRole, ExtensionStatus, Feedback, ProposalStatus, ResultCode};
-use crate::error::ApiError;
+use crate::error::{ApiError, internal};
 use crate::http::pagination::PageParams;
 use crate::kernel::calendar::today_shanghai;
 use crate::schema::{
     congresses, delegates, departments, members, proposal_coproposers, proposal_cosigners, proposal_departments,
-    proposal_history, proposal_replies, proposals, units,
+    proposal_history, proposal_replies, proposals, units, users,
 };
 
 /// Who is looking, as far as proposals are concerned.
@@ -430,12 +430,13 @@ pub async fn history(
     viewer: &Viewer,
     id: i64,
     page: &PageParams,
-) -> Result<(Vec<HistoryEntry>, i64), ApiError> {
+) -> Result<(Vec<ProposalHistoryEntry>, i64), ApiError> {
     visible_core(conn, viewer, id).await?;
     let total: i64 =
         proposal_history::table.filter(proposal_history::proposal_id.eq(id)).count().get_result(conn).await?;
-    type Row = (i64, String, Option<String>, String, Option<i64>, Option<String>, DateTime<Utc>);
+    type Row = (i64, String, Option<String>, String, Option<i64>, Option<String>, Option<String>, DateTime<Utc>);
     let rows: Vec<Row> = proposal_history::table
+        .left_join(users::table.on(users::id.nullable().eq(proposal_history::actor_user_id)))
         .filter(proposal_history::proposal_id.eq(id))
         .select((
             proposal_history::id,
@@ -443,6 +444,7 @@ pub async fn history(
             proposal_history::from_status,
             proposal_history::to_status,
             proposal_history::actor_user_id,
+            users::display_name.nullable(),
             proposal_history::comment,
             proposal_history::at,
         ))
@@ -451,18 +453,19 @@ pub async fn history(
         .offset(page.offset())
         .load(conn)
         .await?;
-    let items = rows
-        .into_iter()
-        .map(|(id, action, from, to, actor_user_id, comment, at)| HistoryEntry {
+    let mut items = Vec::with_capacity(rows.len());
+    for (id, action, from, to, actor_user_id, actor_name, comment, at) in rows {
+        items.push(ProposalHistoryEntry {
             id,
             action,
-            from_status: from.as_deref().and_then(ProposalStatus::parse),
-            to_status: ProposalStatus::parse(&to).unwrap_or(ProposalStatus::Draft),
+            from_status: from.as_deref().map(ProposalStatus::from_db).transpose().map_err(internal)?,
+            to_status: ProposalStatus::from_db(&to).map_err(internal)?,
             actor_user_id,
+            actor_name,
             comment,
             at,
-        })
-        .collect();
+        });
+    }
     Ok((items, total))
 }
 

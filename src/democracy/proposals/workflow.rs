@@ -3,6 +3,7 @@
 //! an audit row, a `proposal.status_changed` webhook and (where the member should know) a
 //! WeChat message — all in one transaction.
 
+use crate::democracy::error::DemocracyError;
 use chrono::Utc;
 use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -14,8 +15,8 @@ use crate::democracy::access;
 use crate::democracy::proposals::dto::{
     CommentBody, CosignBody, CosignDecision, ExtensionBody, FeedbackBody, ProposalView, ReplyBody,
 };
+use crate::democracy::proposals::rules::{self, ProposalAction};
 use crate::democracy::proposals::store::{self as store, Core, Relation, Viewer};
-use crate::democracy::proposals::rules::{self, ProposalAction, TransitionError};
 use crate::democracy::types::{CosignStatus, ExtensionStatus, ProposalStatus};
 use crate::error::{ApiError, FieldIssue};
 use crate::integrations::wechat::messages::{self, EVENT_COSIGN_INVITED, EVENT_PROPOSAL_REPLIED};
@@ -31,12 +32,6 @@ pub struct Acting<'a> {
     pub actor: &'a Actor,
     /// Holds `ProposalsDecide` (the committee, union admins).
     pub decides: bool,
-}
-
-impl From<TransitionError> for ApiError {
-    fn from(e: TransitionError) -> Self {
-        ApiError::Conflict(e.code())
-    }
 }
 
 /// Status, history, audit and webhook of one transition (the action's own columns are
@@ -129,7 +124,7 @@ pub(crate) async fn lock_visible(
 }
 
 fn must_be_proposer(rel: Relation) -> Result<(), ApiError> {
-    if rel.proposer { Ok(()) } else { Err(ApiError::Refused("not_proposer")) }
+    if rel.proposer { Ok(()) } else { Err(DemocracyError::NotProposer.into()) }
 }
 
 pub(crate) fn must_decide(a: &Acting<'_>) -> Result<(), ApiError> {
@@ -154,10 +149,7 @@ pub async fn submit(conn: &mut AsyncPgConnection, a: &Acting<'_>, id: i64) -> Re
         let invited = cosigners_with(conn, id, None).await?;
         let late = rules::is_late(today_shanghai(), congress.proposal_deadline);
         if !late && (invited.len() as i64) < i64::from(congress.min_cosigners) {
-            return Err(ApiError::Unprocessable(
-                "too_few_cosigners",
-                vec![FieldIssue::new("cosigner_delegate_ids", "too_few_cosigners").with("min", congress.min_cosigners)],
-            ));
+            return Err(DemocracyError::TooFewCosigners { min: congress.min_cosigners }.into());
         }
         let agreed = cosigners_with(conn, id, Some(CosignStatus::Agreed)).await?.len() as i64;
         let action = ProposalAction::Submit { late, cosigned: agreed >= i64::from(congress.min_cosigners) };
@@ -284,7 +276,7 @@ pub async fn cosign(
     in_tx!(conn, id, |conn| {
         let (c, rel) = lock_visible(conn, a, id).await?;
         if !rel.invited_cosigner {
-            return Err(ApiError::Refused("not_invited"));
+            return Err(DemocracyError::NotInvited.into());
         }
         let row: Option<(i64, String)> = proposal_cosigners::table
             .filter(proposal_cosigners::proposal_id.eq(id))
@@ -293,12 +285,12 @@ pub async fn cosign(
             .first(conn)
             .await
             .optional()?;
-        let Some((delegate_id, status)) = row else { return Err(ApiError::Refused("not_invited")) };
+        let Some((delegate_id, status)) = row else { return Err(DemocracyError::NotInvited.into()) };
         if !matches!(c.status, ProposalStatus::Submitted | ProposalStatus::UnderReview) {
-            return Err(TransitionError::InvalidTransition.into());
+            return Err(DemocracyError::InvalidTransition.into());
         }
         if status != CosignStatus::Pending.as_str() {
-            return Err(ApiError::Conflict("already_answered"));
+            return Err(DemocracyError::AlreadyAnswered.into());
         }
         let answer = match body.decision {
             CosignDecision::Agree => CosignStatus::Agreed,
@@ -354,7 +346,7 @@ async fn lead_handler_lock(conn: &mut AsyncPgConnection, a: &Acting<'_>, id: i64
         .optional()?;
     match lead {
         Some(d) if a.viewer.department_ids.contains(&d) => Ok((c, d)),
-        _ => Err(ApiError::Refused("not_lead_handler")),
+        _ => Err(DemocracyError::NotLeadHandler.into()),
     }
 }
 
@@ -368,7 +360,7 @@ pub async fn request_extension(
         let (c, _) = lead_handler_lock(conn, a, id).await?;
         let to = rules::proposal_transition(c.status, ProposalAction::RequestExtension)?;
         if c.extension_status != ExtensionStatus::None {
-            return Err(ApiError::Conflict("extension_already_requested"));
+            return Err(DemocracyError::ExtensionAlreadyRequested.into());
         }
         let congress = access::congress(conn, c.congress_id).await?;
         if body.days > congress.max_extension_days {
@@ -401,7 +393,7 @@ pub async fn reply(
         let congress = access::congress(conn, c.congress_id).await?;
         let today = today_shanghai();
         let due = c.reply_due_on.unwrap_or(today);
-        let user = a.actor.user_id.ok_or(ApiError::Refused("not_lead_handler"))?;
+        let user = a.actor.user_id.ok_or(DemocracyError::NotLeadHandler)?;
         diesel::insert_into(proposal_replies::table)
             .values((
                 proposal_replies::proposal_id.eq(id),
@@ -415,7 +407,8 @@ pub async fn reply(
             ))
             .execute(conn)
             .await?;
-        let feedback_due = crate::kernel::calendar::add_working_days(today, congress.feedback_working_days.max(1) as u32);
+        let feedback_due =
+            crate::kernel::calendar::add_working_days(today, congress.feedback_working_days.max(1) as u32);
         diesel::update(proposals::table.filter(proposals::id.eq(id)))
             .set((
                 proposals::replied_at.eq(Utc::now()),

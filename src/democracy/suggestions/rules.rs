@@ -1,6 +1,7 @@
 //! Pure rules of suggestions (意见建议): who a new suggestion is recorded for, the one
 //! transition (open → responded), and statistics that list every category and source.
 
+use crate::democracy::error::DemocracyError;
 use crate::democracy::suggestions::dto::{CategoryCount, SourceCount};
 use crate::democracy::types::{SuggestionSource, SuggestionStatus};
 use crate::error::{ApiError, FieldIssue};
@@ -19,15 +20,15 @@ pub fn suggestion_owner(manager: bool, own: Option<i64>, requested: Option<i64>)
         (Some(own), None) => Ok(Some(own)),
         (Some(own), Some(r)) if r == own => Ok(Some(own)),
         (Some(_), Some(_)) => Err(ApiError::Validation(vec![FieldIssue::new("member_id", "not_own_member")])),
-        (None, _) => Err(ApiError::Refused("member_profile_required")),
+        (None, _) => Err(DemocracyError::MemberProfileRequired.into()),
     }
 }
 
 /// The status after a response, or 409 `invalid_transition` when it was answered already.
-pub fn respond(from: SuggestionStatus) -> Result<SuggestionStatus, ApiError> {
+pub fn respond(from: SuggestionStatus) -> Result<SuggestionStatus, DemocracyError> {
     match from {
         SuggestionStatus::Open => Ok(SuggestionStatus::Responded),
-        SuggestionStatus::Responded => Err(ApiError::Conflict("invalid_transition")),
+        SuggestionStatus::Responded => Err(DemocracyError::InvalidTransition),
     }
 }
 
@@ -74,7 +75,7 @@ mod tests {
     #[test]
     fn a_suggestion_is_answered_once() {
         assert_eq!(respond(SuggestionStatus::Open).unwrap(), SuggestionStatus::Responded);
-        assert!(matches!(respond(SuggestionStatus::Responded), Err(ApiError::Conflict("invalid_transition"))));
+        assert!(matches!(respond(SuggestionStatus::Responded), Err(DemocracyError::InvalidTransition)));
     }
 
     #[test]

@@ -12,7 +12,6 @@ use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::democracy::departments::store as departments_store;
-use crate::kernel::money::Bp;
 use crate::democracy::suggestions::dto::{
     CategoryView, CreateSuggestion, RespondSuggestion, SuggestionQuery, SuggestionStats, SuggestionView,
 };
@@ -21,6 +20,7 @@ use crate::democracy::types::{SuggestionSource, SuggestionStatus};
 use crate::error::{ApiError, FieldIssue};
 use crate::http::etag::IfMatch;
 use crate::http::pagination::PageParams;
+use crate::kernel::money::Bp;
 use crate::kernel::sql::escape_like;
 use crate::schema::{congresses, departments, members, suggestion_categories, suggestions};
 

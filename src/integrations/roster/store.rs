@@ -234,8 +234,12 @@ async fn apply_batch(
     // members (as the import does), one member event per changed member.
     if applied.created > 0 {
         let units: Vec<i64> = history.iter().filter_map(|h| h.to_unit).collect();
-        crate::webhooks::emit(conn, "members.imported", crate::webhooks::members_imported(applied.created, &units))
-            .await?;
+        crate::webhooks::emit(
+            conn,
+            "members.imported",
+            crate::membership::members::events::members_imported(applied.created, &units),
+        )
+        .await?;
     }
 
     for (new, s, change) in updates {

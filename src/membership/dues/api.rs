@@ -2,6 +2,8 @@
 
 use actix_web::{HttpResponse, get, post, web};
 
+use super::dto::{CreateDues, DuesQuery, DuesView};
+use super::store;
 use crate::audit::Actor;
 use crate::auth::permissions::{Permission, authorize};
 use crate::auth::principal::Principal;
@@ -9,8 +11,6 @@ use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
-use super::dto::{CreateDues, DuesQuery, DuesView};
-use super::store;
 use crate::state::AppState;
 
 /// Dues payments of members in the caller's scope, newest month first.

@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DuesView {
     pub id: i64,

@@ -4,14 +4,14 @@ use chrono::{NaiveDate, Utc};
 use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl, TextExpressionMethods};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+use super::dto::{CreateDues, DuesQuery, DuesView};
 use crate::audit::{self, Actor};
 use crate::auth::permissions::UnitScope;
 use crate::error::ApiError;
 use crate::http::pagination::PageParams;
-use super::dto::{CreateDues, DuesQuery, DuesView};
 use crate::membership::members::store::member_in_scope;
-use crate::membership::units::store::subtree_path;
 use crate::membership::units::store::boxed_in_scope;
+use crate::membership::units::store::subtree_path;
 use crate::schema::{dues, members, units};
 
 type DuesRow = (i64, i64, String, i64, NaiveDate, Option<i64>, Option<i32>, i64, NaiveDate, chrono::DateTime<Utc>);
@@ -96,7 +96,8 @@ pub fn resolve_dues_amount(input: &CreateDues, period: NaiveDate) -> Result<(i64
     match (input.amount_fen, input.base_salary_fen) {
         (Some(amount), _) => Ok((amount, None)),
         (None, Some(base)) => {
-            let rate = crate::membership::dues::rules::dues_rate_for(period).ok_or_else(|| ApiError::invalid("period", "invalid_month"))?;
+            let rate = crate::membership::dues::rules::dues_rate_for(period)
+                .ok_or_else(|| ApiError::invalid("period", "invalid_month"))?;
             Ok((crate::membership::dues::rules::dues_amount_fen(base, rate.rate_bp), Some(rate.rate_bp)))
         }
         (None, None) => Err(ApiError::invalid("amount_fen", "required")),
@@ -109,7 +110,8 @@ pub async fn create_dues(
     input: &CreateDues,
     actor: &Actor,
 ) -> Result<DuesView, ApiError> {
-    let period = crate::membership::dues::rules::parse_period(&input.period).ok_or_else(|| ApiError::invalid("period", "invalid_month"))?;
+    let period = crate::membership::dues::rules::parse_period(&input.period)
+        .ok_or_else(|| ApiError::invalid("period", "invalid_month"))?;
     let (amount, rate_bp) = resolve_dues_amount(input, period)?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         member_in_scope(conn, scope, input.member_id).await?;

@@ -2,6 +2,8 @@
 
 use actix_web::{HttpResponse, delete, get, post, web};
 
+use super::dto::{CreateHonor, HonorQuery, HonorView};
+use super::store;
 use crate::audit::Actor;
 use crate::auth::permissions::{Permission, authorize};
 use crate::auth::principal::Principal;
@@ -9,8 +11,6 @@ use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
-use super::dto::{CreateHonor, HonorQuery, HonorView};
-use super::store;
 use crate::state::AppState;
 
 /// Honors of members in the caller's scope, newest year first.
@@ -92,4 +92,3 @@ pub async fn delete_honor(
     store::delete_honor(&mut conn, &auth.scope, id.into_inner(), &Actor::new(&principal, &ctx)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
-

@@ -4,15 +4,15 @@ use chrono::Utc;
 use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl, TextExpressionMethods};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+use super::dto::{CreateHonor, HonorQuery, HonorView};
 use crate::audit::{self, Actor};
 use crate::auth::permissions::UnitScope;
 use crate::error::ApiError;
 use crate::http::pagination::PageParams;
-use super::dto::{CreateHonor, HonorQuery, HonorView};
 use crate::membership::members::store::member_in_scope;
-use crate::membership::units::store::subtree_path;
 use crate::membership::types::{HonorCategory, HonorLevel};
 use crate::membership::units::store::boxed_in_scope;
+use crate::membership::units::store::subtree_path;
 use crate::schema::{honors, members, units};
 
 type HonorRow = (i64, i64, String, i64, String, String, String, i32, String, chrono::DateTime<Utc>);
@@ -144,4 +144,3 @@ pub async fn delete_honor(
     })
     .await
 }
-

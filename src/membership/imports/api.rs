@@ -198,7 +198,7 @@ pub async fn import_members(
                 let snapshot = serde_json::json!({ "staff_no": row.staff_no, "unit_id": unit_id, "source": "import", "row": row.row });
                 audit::record(conn, &actor, "member.import", "member", id, audit::NONE, Some(&snapshot)).await?;
             }
-            crate::webhooks::emit(conn, "members.imported", crate::webhooks::members_imported(rows.len(), &unit_ids))
+            crate::webhooks::emit(conn, "members.imported", crate::membership::members::events::members_imported(rows.len(), &unit_ids))
                 .await?;
             Ok(rows.len())
         })

@@ -11,10 +11,12 @@ use crate::http::etag::{IfMatch, with_etag};
 use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams, parse_sort};
-use crate::membership::members::dto::{CreateMember, HistoryEntry, LeaveMember, MemberQuery, MemberView, RejoinMember, TransferMember, UpdateMember};
+use crate::kernel::calendar::today_shanghai;
+use crate::membership::members::dto::{
+    CreateMember, LeaveMember, MemberHistoryEntry, MemberQuery, MemberView, RejoinMember, TransferMember, UpdateMember,
+};
 use crate::membership::members::store as members_store;
 use crate::membership::members::store::{Move, Reveal, SORTABLE};
-use crate::kernel::calendar::today_shanghai;
 use crate::state::AppState;
 
 async fn list(
@@ -283,7 +285,7 @@ pub async fn rejoin_member(
 #[utoipa::path(
     tag = "members",
     params(("id" = i64, Path), PageParams),
-    responses((status = 200, body = Page<HistoryEntry>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = Page<MemberHistoryEntry>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/members/{id}/history")]

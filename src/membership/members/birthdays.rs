@@ -12,13 +12,16 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::jobs::queue::ClaimedJob;
-use crate::jobs::schedule::BIRTHDAY_LIST;
 use crate::jobs::{JobContext, JobError, Registry};
 use crate::schema::{members, units, webhook_events};
 
 pub const EVENT: &str = "members.birthday_list";
 
+/// The job kind, run on the first of each month at 08:00 Asia/Shanghai (00:00 UTC).
+pub const BIRTHDAY_LIST: &str = "membership.birthday_list";
+
 pub fn register(r: &mut Registry) {
+    r.schedule(crate::jobs::Schedule::monthly(BIRTHDAY_LIST, 0));
     r.register(BIRTHDAY_LIST, |ctx: Arc<JobContext>, job: ClaimedJob| async move {
         let month = job.payload.get("month").and_then(Value::as_str).and_then(parse_month);
         let Some((year, month)) = month else {

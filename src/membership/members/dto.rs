@@ -160,7 +160,7 @@ pub enum HistoryEvent {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct HistoryEntry {
+pub struct MemberHistoryEntry {
     pub id: i64,
     pub event: HistoryEvent,
     pub from_unit_id: Option<i64>,

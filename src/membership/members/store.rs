@@ -14,7 +14,9 @@ use crate::error::{ApiError, FieldIssue};
 use crate::http::etag::IfMatch;
 use crate::http::pagination::{PageParams, SortKey};
 use crate::kernel::sql::escape_like;
-use crate::membership::members::dto::{CreateMember, HistoryEntry, HistoryEvent, MemberProfile, MemberQuery, MemberView, UpdateMember};
+use crate::membership::members::dto::{
+    CreateMember, HistoryEvent, MemberHistoryEntry, MemberProfile, MemberQuery, MemberView, UpdateMember,
+};
 use crate::membership::members::idcard::{self, IdCard};
 use crate::membership::members::names;
 use crate::membership::types::{EmploymentType, Gender, MemberStatus};
@@ -385,7 +387,7 @@ pub async fn create(
         let id = insert(conn, &new, key, actor).await?;
         let view = get(conn, &UnitScope::All, id, Reveal::MASKED, key).await?;
         audit::record(conn, actor, "member.create", "member", id, audit::NONE, Some(&view)).await?;
-        crate::webhooks::emit_member(conn, "member.create", None, &view).await?;
+        crate::membership::members::events::emit_member(conn, "member.create", None, &view).await?;
         Ok(view)
     })
     .await
@@ -446,7 +448,7 @@ pub async fn update(
             .await?;
         let after = get(conn, scope, id, Reveal::MASKED, key).await?;
         audit::record(conn, actor, "member.update", "member", id, Some(&before), Some(&after)).await?;
-        crate::webhooks::emit_member(conn, "member.update", Some(&before), &after).await?;
+        crate::membership::members::events::emit_member(conn, "member.update", Some(&before), &after).await?;
         Ok(after)
     })
     .await
@@ -520,7 +522,7 @@ pub async fn apply_move(
         write_history(conn, id, event, Some(before.unit_id), Some(to_unit), effective_on, reason, actor).await?;
         let after = get(conn, &UnitScope::All, id, Reveal::MASKED, key).await?;
         audit::record(conn, actor, action, "member", id, Some(&before), Some(&after)).await?;
-        crate::webhooks::emit_member(conn, action, Some(&before), &after).await?;
+        crate::membership::members::events::emit_member(conn, action, Some(&before), &after).await?;
         Ok(after)
     })
     .await
@@ -549,7 +551,7 @@ pub async fn history(
     id: i64,
     page: &PageParams,
     key: &SecretKey,
-) -> Result<(Vec<HistoryEntry>, i64), ApiError> {
+) -> Result<(Vec<MemberHistoryEntry>, i64), ApiError> {
     get(conn, scope, id, Reveal::MASKED, key).await?;
     let q = || member_history::table.filter(member_history::member_id.eq(id));
     let total: i64 = q().count().get_result(conn).await?;
@@ -572,7 +574,7 @@ pub async fn history(
         .await?;
     let items = rows
         .into_iter()
-        .map(|(id, event, from_unit_id, to_unit_id, effective_on, reason, actor_user_id, at)| HistoryEntry {
+        .map(|(id, event, from_unit_id, to_unit_id, effective_on, reason, actor_user_id, at)| MemberHistoryEntry {
             id,
             event: match event.as_str() {
                 "transferred" => HistoryEvent::Transferred,

@@ -14,8 +14,9 @@ use crate::error::{ApiError, FieldIssue};
 use crate::http::etag::IfMatch;
 use crate::http::pagination::PageParams;
 use crate::kernel::sql::escape_like;
-use crate::membership::units::dto::{CreateUnit, UnitNode, UnitView, UpdateUnit};
+use crate::membership::error::MembershipError;
 use crate::membership::types::UnitKind;
+use crate::membership::units::dto::{CreateUnit, UnitNode, UnitView, UpdateUnit};
 use crate::schema::{members, units};
 
 type UnitRow =
@@ -199,12 +200,12 @@ pub async fn create(
     conn.transaction::<_, ApiError, _>(async |conn| {
         let parent = match (input.kind, input.parent_id) {
             (UnitKind::School, None) => None,
-            (UnitKind::School, Some(_)) => return Err(ApiError::Conflict("unit_kind_misplaced")),
+            (UnitKind::School, Some(_)) => return Err(MembershipError::UnitKindMisplaced.into()),
             (_, None) => return Err(ApiError::Validation(vec![FieldIssue::new("parent_id", "required")])),
             (kind, Some(pid)) => {
                 let parent = find_in_scope(conn, scope, pid).await.map_err(|_| unknown_parent(pid))?;
                 if !crate::membership::units::rules::kind_fits_under(kind, parent.kind) {
-                    return Err(ApiError::Conflict("unit_kind_misplaced"));
+                    return Err(MembershipError::UnitKindMisplaced.into());
                 }
                 Some(parent)
             }
@@ -220,7 +221,8 @@ pub async fn create(
             .returning(units::id)
             .get_result(conn)
             .await?;
-        let path = crate::membership::units::rules::child_path(parent.as_ref().map(|p| p.path.as_str()).unwrap_or("/"), id);
+        let path =
+            crate::membership::units::rules::child_path(parent.as_ref().map(|p| p.path.as_str()).unwrap_or("/"), id);
         diesel::update(units::table.filter(units::id.eq(id))).set(units::path.eq(&path)).execute(conn).await?;
         let view = get(conn, &UnitScope::All, id).await?;
         audit::record(conn, actor, "unit.create", "unit", id, audit::NONE, Some(&view)).await?;
@@ -250,14 +252,14 @@ pub async fn update(
         if_match.check(before.version)?;
         if let Some(new_parent_id) = input.parent_id.filter(|p| Some(*p) != before.parent_id) {
             if current.kind == UnitKind::School {
-                return Err(ApiError::Conflict("unit_kind_misplaced"));
+                return Err(MembershipError::UnitKindMisplaced.into());
             }
             let parent = find_in_scope(conn, scope, new_parent_id).await.map_err(|_| unknown_parent(new_parent_id))?;
             if crate::membership::units::rules::move_creates_cycle(&current.path, &parent.path) {
-                return Err(ApiError::Conflict("unit_cycle"));
+                return Err(MembershipError::UnitCycle.into());
             }
             if !crate::membership::units::rules::kind_fits_under(current.kind, parent.kind) {
-                return Err(ApiError::Conflict("unit_kind_misplaced"));
+                return Err(MembershipError::UnitKindMisplaced.into());
             }
             let new_path = crate::membership::units::rules::child_path(&parent.path, id);
             // Re-root the whole subtree: every path that starts with the old prefix.

@@ -6,9 +6,9 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gonghui::audit::Actor;
 use gonghui::auth::permissions::UnitScope;
 use gonghui::membership::members::dto::CreateMember;
-use gonghui::membership::units::dto::CreateUnit;
 use gonghui::membership::members::store as members_store;
 use gonghui::membership::types::{EmploymentType, Gender, UnitKind};
+use gonghui::membership::units::dto::CreateUnit;
 use gonghui::membership::units::store as units_store;
 
 use super::TestApp;

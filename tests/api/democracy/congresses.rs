@@ -111,6 +111,11 @@ async fn a_union_admin_creates_the_school_congress_with_default_rules() {
         .send()
         .await
         .assert_problem(409, "proposal_prefix_taken");
+    // Without an explicit prefix, a second school congress in 2023 gets the next free one.
+    let mut extraordinary = school_body(&org);
+    extraordinary["session"] = json!(10);
+    let second = app.post("/congresses").token(&admin.token).json(&extraordinary).send().await.assert_ok(201);
+    assert_eq!(second["proposal_prefix"], "2023-TA2");
     app.get("/congresses/999999").token(&member.token).send().await.assert_problem(404, "not_found");
     app.get("/congresses/999999/history").token(&member.token).send().await.assert_problem(404, "not_found");
 }
@@ -282,6 +287,17 @@ async fn updates_need_the_current_version_and_rules_freeze_when_the_congress_ope
         (Some("第四届三次教代会"), Some(60), Some(3))
     );
     assert_eq!(c["proposal_deadline"], "2023-03-15");
+    // `null` removes the deadline; leaving the field out keeps it.
+    let c = app.patch(&path).token(&admin.token).json(&json!({"proposal_deadline": null})).send().await.assert_ok(200);
+    assert_eq!(c["proposal_deadline"], Value::Null);
+    let c = app.patch(&path).token(&admin.token).json(&json!({"proposal_deadline": "2023-03-15"})).send().await;
+    let c = c.assert_ok(200);
+    let c2 =
+        app.patch(&path).token(&admin.token).json(&json!({"name": "第四届三次教代会"})).send().await.assert_ok(200);
+    assert_eq!(
+        (c["proposal_deadline"].as_str(), c2["proposal_deadline"].as_str()),
+        (Some("2023-03-15"), Some("2023-03-15"))
+    );
     app.patch(&path)
         .token(&admin.token)
         .header("If-Match", "\"v1\"")
@@ -300,7 +316,7 @@ async fn updates_need_the_current_version_and_rules_freeze_when_the_congress_ope
     // Open: the rules are frozen, the rest may still change.
     let opened = app.post(&format!("{path}/open")).token(&admin.token).send().await.assert_ok(200);
     assert_eq!(opened["status"], "in_session");
-    assert_eq!(opened["version"], 3);
+    assert_eq!(opened["version"], 6, "three more changes above: clear, set, rename");
     for rule in [
         json!({"quorum_num": 1}),
         json!({"majority_base": "present"}),
@@ -325,7 +341,7 @@ async fn updates_need_the_current_version_and_rules_freeze_when_the_congress_ope
             "SELECT count(*) AS id FROM audit_log WHERE action = 'congress.update' AND entity_id = '{id}'"
         ))
         .await;
-    assert_eq!(audit, 2);
+    assert_eq!(audit, 5);
 }
 
 #[actix_web::test]

@@ -329,3 +329,28 @@ async fn unknown_departments_are_404() {
         .assert_problem(404, "not_found");
     app.get("/departments/abc").token(t).send().await.assert_problem(404, "not_found");
 }
+
+/// A handler finds its own departments in `/me`; other accounts see none.
+#[actix_web::test]
+async fn me_shows_the_departments_a_handler_replies_for() {
+    let app = TestApp::spawn().await;
+    let handler = app.with_role(Role::Handler).await;
+    let logistics = crate::common::democracy::department(&app, "后勤管理处", &[handler.id]).await;
+    let finance = crate::common::democracy::department(&app, "财务处", &[handler.id]).await;
+    crate::common::democracy::department(&app, "教务处", &[]).await;
+    let me = app.get("/me").token(&handler.token).send().await.assert_ok(200);
+    let names: Vec<(i64, &str)> = me["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["id"].as_i64().unwrap(), d["name"].as_str().unwrap()))
+        .collect();
+    let mut names = names;
+    names.sort();
+    let mut expected = vec![(logistics, "后勤管理处"), (finance, "财务处")];
+    expected.sort();
+    assert_eq!(names, expected);
+    let admin = app.union_admin().await;
+    let me = app.get("/me").token(&admin.token).send().await.assert_ok(200);
+    assert_eq!(me["departments"], json!([]));
+}

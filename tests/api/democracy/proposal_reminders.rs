@@ -57,7 +57,7 @@ async fn reminders_go_out_once_per_deadline() {
         ids.push(id);
     }
 
-    let mut worker = gonghui::jobs::worker(app.state.pool.clone(), app.state.config.clone(), app.state.http.clone());
+    let mut worker = gonghui::app::worker(app.state.pool.clone(), app.state.config.clone(), app.state.http.clone());
     for run in 0..2 {
         let mut conn = app.conn().await;
         let job = NewJob::new(JOB_KIND, json!({"day": today})).dedupe(format!("test:{run}"));

@@ -133,8 +133,8 @@ async fn every_action_from_every_status() {
                     }
                 }
                 Err(e) => {
-                    if res.status != 409 || res.json()["code"] != e.code() {
-                        failures.push(format!("{what}: expected 409 {}", e.code()));
+                    if res.status != 409 || res.json()["code"] != gonghui::error::ApiError::from(e).code() {
+                        failures.push(format!("{what}: expected 409 {}", gonghui::error::ApiError::from(e).code()));
                     }
                     let unchanged = app
                         .scalar(&format!(

@@ -181,6 +181,17 @@ async fn a_proposal_goes_from_draft_to_closed_with_history() {
     assert_eq!(history["items"][4]["from_status"], "under_review");
     assert_eq!(history["items"][4]["to_status"], "accepted");
     assert_eq!(history["items"][4]["actor_user_id"], committee.id);
+    // Rows name their actor, not just an id.
+    let committee_name = w
+        .app
+        .scalar(&format!("SELECT count(*) AS id FROM users WHERE id = {} AND display_name LIKE 'Test %'", committee.id))
+        .await;
+    assert_eq!(committee_name, 1);
+    assert!(
+        history["items"][4]["actor_name"].as_str().is_some_and(|n| n.starts_with("Test ")),
+        "{}",
+        history["items"][4]
+    );
     // Every transition is audited in the same transaction.
     let audited = w
         .app
@@ -196,6 +207,10 @@ async fn a_proposal_goes_from_draft_to_closed_with_history() {
     assert_eq!(public["items"][0]["number"], "2023-TA-001");
     assert_eq!(public["items"][0]["result_code"], "A");
     assert_eq!(public["items"][0]["reply"], "已在三个宿舍区增设充电桩 120 个。");
+    // The public list publishes what was asked next to what was replied.
+    assert_eq!(public["items"][0]["cause"], "电动车充电难");
+    assert_eq!(public["items"][0]["analysis"], "宿舍区现有充电桩不足，存在安全隐患。");
+    assert_eq!(public["items"][0]["measures"], "在各宿舍区增设集中充电设施。");
     let mine = w.app.get("/me/proposals").token(&proposer.token).send().await.assert_ok(200);
     assert_eq!((mine["total"].as_i64(), mine["items"][0]["status"].as_str()), (Some(1), Some("closed")));
 }
@@ -557,4 +572,63 @@ async fn api_clients_with_proposals_read_see_what_the_committee_sees() {
         .send()
         .await
         .assert_problem(403, "forbidden");
+}
+
+/// Transitions whose body has only optional fields take no body, an empty body, `null` or
+/// `{}` alike (the README's bodyless curl calls); a body that is there must be JSON.
+#[actix_web::test]
+async fn optional_body_transitions_need_no_body() {
+    let w = world().await;
+    let path = |id: i64, action: &str| format!("/proposals/{id}/{action}");
+    let a = w.under_review("无请求体立案").await;
+    let p = w.app.post(&path(a, "accept")).token(&w.committee.token).send().await.assert_ok(200);
+    assert_eq!(p["status"], "accepted");
+    let b = w.under_review("空请求体转建议").await;
+    let p = w
+        .app
+        .post(&path(b, "convert-to-suggestion"))
+        .token(&w.committee.token)
+        .raw("application/json", "")
+        .send()
+        .await;
+    assert_eq!(p.assert_ok(200)["status"], "converted");
+    let c = w.under_review("null 请求体").await;
+    let p = w.app.post(&path(c, "accept")).token(&w.committee.token).raw("application/json", "null").send().await;
+    assert_eq!(p.assert_ok(200)["status"], "accepted");
+    // A body that is present is still checked: its type, then its fields.
+    let d = w.under_review("有请求体").await;
+    w.app
+        .post(&path(d, "accept"))
+        .token(&w.committee.token)
+        .raw("text/plain", "同意")
+        .send()
+        .await
+        .assert_problem(415, "unsupported_media_type");
+    w.act(d, "accept", &w.committee, json!({"comment": ""})).await.assert_problem(422, "validation_failed");
+    // Without a token the answer is 401, never 415.
+    w.app.post(&path(d, "accept")).raw("text/plain", "同意").send().await.assert_problem(401, "missing_token");
+    // The state machine still decides: accepting twice is 409.
+    w.app.post(&path(a, "accept")).token(&w.committee.token).send().await.assert_problem(409, "invalid_transition");
+}
+
+/// After submission the co-signer list only grows: leaving an invited co-signer out is 409
+/// `proposal_locked`, never a silent 200.
+#[actix_web::test]
+async fn a_submitted_proposal_keeps_its_cosigners() {
+    let w = world().await;
+    let id = w.create("附议人不能被移除").await;
+    w.act(id, "submit", &w.proposer.1, json!({})).await.assert_ok(200);
+    let patch = |ids: Value| {
+        w.app
+            .patch(&format!("/proposals/{id}"))
+            .token(&w.proposer.1.token)
+            .json(&json!({ "cosigner_delegate_ids": ids }))
+    };
+    patch(json!([w.cosigners[0].0.id])).send().await.assert_problem(409, "proposal_locked");
+    let invited =
+        w.app.scalar(&format!("SELECT count(*) AS id FROM proposal_cosigners WHERE proposal_id = {id}")).await;
+    assert_eq!(invited, 2, "nothing was removed");
+    let all = json!([w.cosigners[0].0.id, w.cosigners[1].0.id, w.cosigners[2].0.id]);
+    let p = patch(all).send().await.assert_ok(200);
+    assert_eq!(p["cosigners"].as_array().map(Vec::len), Some(3), "adding one is allowed");
 }

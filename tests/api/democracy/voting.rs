@@ -234,6 +234,17 @@ async fn a_full_vote_from_draft_to_frozen_result() {
         ))
         .await;
     assert_eq!(history, 3);
+    // The same rows through the API, with who made each change.
+    let rows = app.get(&format!("/motions/{id}/history")).token(t).send().await.assert_ok(200);
+    let actions: Vec<&str> = rows["items"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["create", "open-voting", "close-voting"]);
+    assert_eq!(
+        (rows["items"][2]["from_status"].as_str(), rows["items"][2]["to_status"].as_str()),
+        (Some("voting"), Some("closed"))
+    );
+    assert!(rows["items"][0]["actor_name"].is_string());
+    app.get("/motions/999999/history").token(t).send().await.assert_problem(404, "not_found");
+    app.get(&format!("/motions/{id}/history")).send().await.assert_problem(401, "missing_token");
     for (action, n) in
         [("motion.create", 1), ("motion.open_voting", 1), ("motion.close_voting", 1), ("motion.ballot_cast", 230)]
     {

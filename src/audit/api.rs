@@ -1,12 +1,9 @@
-//! The append-only audit log: every mutation writes one row (actor, action, entity, id,
-//! before/after snapshots, request id) inside the mutation's own transaction, so a change
-//! and its record commit or roll back together. A trigger refuses UPDATE, DELETE and
-//! TRUNCATE on the table. Snapshots hold masked personal data only.
+//! `GET /audit-log`: the audit trail, read by auditors and system administrators.
 
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use diesel::{ExpressionMethods, QueryDsl};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -14,67 +11,10 @@ use validator::Validate;
 use crate::auth::permissions::{Permission, authorize};
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
-use crate::http::context::RequestContext;
 use crate::http::extract::ValidQuery;
 use crate::http::pagination::{Page, PageParams};
 use crate::schema::audit_log;
 use crate::state::AppState;
-
-/// Who did it, for the audit row.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub user_id: Option<i64>,
-    pub client_id: Option<i64>,
-    pub label: String,
-    pub request_id: Option<String>,
-}
-
-impl Actor {
-    pub fn new(principal: &Principal, ctx: &RequestContext) -> Self {
-        Actor {
-            user_id: principal.user_id,
-            client_id: principal.client.as_ref().map(|c| c.id),
-            label: principal.label(),
-            request_id: Some(ctx.request_id.clone()),
-        }
-    }
-
-    /// A command-line or background actor (`seed-demo`, `create-admin`, jobs).
-    pub fn system(label: &str) -> Self {
-        Actor { user_id: None, client_id: None, label: format!("system:{label}"), request_id: None }
-    }
-}
-
-/// Writes one audit row on `conn` (call it inside the mutation's transaction).
-pub async fn record<B: Serialize, A: Serialize>(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    action: &str,
-    entity: &str,
-    entity_id: impl ToString,
-    before: Option<&B>,
-    after: Option<&A>,
-) -> Result<(), ApiError> {
-    let to_json = |v: Option<serde_json::Value>| v.filter(|v| !v.is_null());
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::actor_user_id.eq(actor.user_id),
-            audit_log::actor_client_id.eq(actor.client_id),
-            audit_log::actor_label.eq(&actor.label),
-            audit_log::action.eq(action),
-            audit_log::entity.eq(entity),
-            audit_log::entity_id.eq(entity_id.to_string()),
-            audit_log::before.eq(to_json(before.and_then(|b| serde_json::to_value(b).ok()))),
-            audit_log::after.eq(to_json(after.and_then(|a| serde_json::to_value(a).ok()))),
-            audit_log::request_id.eq(&actor.request_id),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// No snapshot (for creations' `before` and deletions' `after`).
-pub const NONE: Option<&()> = None;
 
 /// One audit row.
 #[derive(Debug, Serialize, ToSchema)]

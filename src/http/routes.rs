@@ -1,0 +1,89 @@
+//! The table of the API's routes, read from the OpenAPI document once per process: which
+//! methods a path template allows (for 405 answers), and which operations carry markers the
+//! HTTP layer honours (a body never hashed for `Idempotency-Key`).
+
+/// The OpenAPI extension by which a route says that `Idempotency-Key` must never hash its
+/// body (secret ballots): `extensions(("x-idempotency-body" = json!("ignored")))`.
+pub const IDEMPOTENCY_BODY_EXTENSION: &str = "x-idempotency-body";
+
+/// Path templates of the API (`/api/v1/members/{id}`) with their methods, from the spec,
+/// and the routes whose operation says their body is never hashed.
+#[derive(Debug, Default, Clone)]
+pub struct RouteTable {
+    routes: Vec<(Vec<String>, Vec<String>)>,
+    /// (method, template segments) of operations marked with [`IDEMPOTENCY_BODY_EXTENSION`].
+    unhashed_bodies: Vec<(String, Vec<String>)>,
+}
+
+impl RouteTable {
+    pub fn from_openapi(spec: &utoipa::openapi::OpenApi) -> Self {
+        let mut routes = Vec::new();
+        let mut unhashed_bodies = Vec::new();
+        for (path, item) in spec.paths.paths.iter() {
+            let segments: Vec<String> = path.trim_matches('/').split('/').map(str::to_owned).collect();
+            let mut methods = Vec::new();
+            let ops = [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ];
+            for (name, op) in ops {
+                let Some(op) = op else { continue };
+                methods.push(name.to_owned());
+                let marked = op.extensions.as_ref().and_then(|e| e.get(IDEMPOTENCY_BODY_EXTENSION));
+                if marked.is_some_and(|v| v == "ignored") {
+                    unhashed_bodies.push((name.to_owned(), segments.clone()));
+                }
+            }
+            routes.push((segments, methods));
+        }
+        RouteTable { routes, unhashed_bodies }
+    }
+
+    /// Whether the operation at `method path` declared that its body is never hashed.
+    pub fn body_never_hashed(&self, method: &str, path: &str) -> bool {
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        self.unhashed_bodies.iter().any(|(m, template)| m == method && fits(template, &segments))
+    }
+
+    /// Methods allowed on `path`, or `None` when no route has this shape.
+    pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut found: Option<Vec<String>> = None;
+        for (template, methods) in &self.routes {
+            if fits(template, &segments) {
+                found.get_or_insert_with(Vec::new).extend(methods.iter().cloned());
+            }
+        }
+        found.map(|mut m| {
+            m.sort();
+            m.dedup();
+            m
+        })
+    }
+}
+
+fn fits(template: &[String], segments: &[&str]) -> bool {
+    template.len() == segments.len() && template.iter().zip(segments).all(|(t, s)| t.starts_with('{') || t == s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_templates() {
+        let t = RouteTable {
+            routes: vec![
+                (vec!["api".into(), "v1".into(), "members".into()], vec!["GET".into(), "POST".into()]),
+                (vec!["api".into(), "v1".into(), "members".into(), "{id}".into()], vec!["GET".into()]),
+            ],
+            unhashed_bodies: Vec::new(),
+        };
+        assert_eq!(t.allowed("/api/v1/members/5"), Some(vec!["GET".to_owned()]));
+        assert_eq!(t.allowed("/api/v1/members"), Some(vec!["GET".to_owned(), "POST".to_owned()]));
+        assert_eq!(t.allowed("/api/v1/nothing"), None);
+    }
+}
