@@ -77,6 +77,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     let mut spec = spec;
     webhook_events().document(&mut spec);
+    crate::http::spec::declare_conventions(&mut spec);
     spec
 }
 
@@ -121,23 +122,34 @@ pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(&*state.spec)
 }
 
+/// What `/healthz` and `/readyz` answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ServiceStatus {
+    /// `ok` (alive) or `ready` (the database answers).
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
 /// Liveness: the process answers.
-#[utoipa::path(tag = "service", responses((status = 200, description = "Alive", body = String)))]
+#[utoipa::path(tag = "service", responses((status = 200, description = "Alive", body = ServiceStatus)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+    HttpResponse::Ok().json(ServiceStatus { status: "ok" })
 }
 
 /// Readiness: the database answers a query within the pool's timeouts.
 #[utoipa::path(
     tag = "service",
-    responses((status = 200, description = "Ready", body = String), (status = 503, body = crate::error::Problem))
+    responses(
+        (status = 200, description = "Ready", body = ServiceStatus),
+        (status = 503, body = crate::error::Problem, content_type = "application/problem+json")
+    )
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     diesel::sql_query("SELECT 1").execute(&mut conn).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
+    Ok(HttpResponse::Ok().json(ServiceStatus { status: "ready" }))
 }
 
 /// Prometheus metrics (text exposition format).

@@ -36,16 +36,30 @@ pub async fn idempotency_middleware(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
-    let key = match key.to_str() {
-        Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => k.to_owned(),
-        _ => return Err(ApiError::BadRequest("malformed_header", "Idempotency-Key".into()).into()),
-    };
     let subject = match crate::auth::principal::bearer_token(req.request()) {
-        Ok(Some(token)) => match state.tokens.verify_access(token) {
-            Ok(claims) => claims.sub,
-            Err(_) => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+        // A token the extractor verified before comes from its cache (no second signature check).
+        Ok(Some(token)) => match state.auth_cache.tokens.get(token) {
+            Some(crate::auth::cache::VerifiedToken::User(claims)) => claims.sub,
+            Some(crate::auth::cache::VerifiedToken::Client(_)) => {
+                return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+            }
+            None => match state.tokens.verify_access(token) {
+                Ok(claims) => claims.sub,
+                Err(_) => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+            },
         },
         _ => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+    };
+    // Only after the token: an unauthenticated call is 401 whatever its key looks like.
+    let key = match key.to_str() {
+        Ok(k)
+            if !k.is_empty()
+                && k.len() <= crate::http::spec::IDEMPOTENCY_KEY_MAX
+                && k.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            k.to_owned()
+        }
+        _ => return Err(ApiError::BadRequest("malformed_header", "Idempotency-Key".into()).into()),
     };
 
     // Buffer the body (within the import limit, the largest any route accepts) to hash it,

@@ -9,4 +9,5 @@ pub mod idempotency;
 pub mod metrics;
 pub mod pagination;
 pub mod routes;
+pub mod spec;
 pub mod validators;

@@ -10,12 +10,13 @@ use crate::crypto::random_token;
 use crate::error::{ApiError, FieldIssue, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
-use crate::http::extract::{ValidJson, ValidQuery};
+use crate::http::extract::{OptionalJson, ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 use crate::state::AppState;
 use crate::webhooks::EventCatalog;
 use crate::webhooks::dto::{
-    CreateWebhook, DeliveryDetail, DeliveryFilter, DeliveryView, UpdateWebhook, WebhookView, WebhookWithSecret,
+    CreateWebhook, DeliveryDetail, DeliveryFilter, DeliveryView, RotateWebhookSecret, UpdateWebhook, WebhookView,
+    WebhookWithSecret,
 };
 use crate::webhooks::{rules, store};
 
@@ -255,4 +256,34 @@ pub async fn ping_webhook(
     let mut conn = state.pool.get().await?;
     let view = store::ping(&mut conn, id.into_inner(), &Actor::new(&principal, &ctx)).await?;
     Ok(HttpResponse::Accepted().json(view))
+}
+
+/// Replaces the signing secret, shown this once (the body is optional: without a `secret`
+/// one is generated). Pending retries are signed with the new secret.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = i64, Path)),
+    request_body = Option<RotateWebhookSecret>,
+    responses(
+        (status = 200, body = WebhookWithSecret), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/webhooks/{id}/rotate-secret")]
+pub async fn rotate_webhook_secret(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ctx: RequestContext,
+    id: web::Path<i64>,
+    OptionalJson(body): OptionalJson<RotateWebhookSecret>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&principal, Permission::WebhooksManage)?;
+    let secret = body.secret.unwrap_or_else(|| format!("whsec_{}", random_token(32)));
+    let cipher = state.config.encryption_key.encrypt(&secret);
+    let mut conn = state.pool.get().await?;
+    let webhook = store::rotate_secret(&mut conn, id.into_inner(), cipher, &Actor::new(&principal, &ctx)).await?;
+    let mut res = HttpResponse::Ok();
+    res.insert_header(("Cache-Control", "no-store"));
+    Ok(with_etag(&mut res, webhook.version).json(WebhookWithSecret { webhook, secret }))
 }

@@ -75,6 +75,15 @@ pub struct CreateWebhook {
     pub description: Option<String>,
 }
 
+/// A new signing secret: the one given (16 to 200 characters), or a generated `whsec_…`.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateWebhookSecret {
+    #[validate(length(min = 16, max = 200))]
+    #[schema(min_length = 16, max_length = 200)]
+    pub secret: Option<String>,
+}
+
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhook {

@@ -31,7 +31,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(api::list_webhook_deliveries)
         .service(api::get_webhook_delivery)
         .service(api::redeliver_webhook_delivery)
-        .service(api::ping_webhook);
+        .service(api::ping_webhook)
+        .service(api::rotate_webhook_secret);
 }
 
 /// The delivery job of the outbox.

@@ -165,6 +165,39 @@ pub async fn update(
     .await
 }
 
+/// Replaces the signing secret (stored encrypted). Deliveries are signed when they are sent,
+/// so pending retries carry the new signature.
+pub async fn rotate_secret(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    secret_cipher: Vec<u8>,
+    actor: &Actor,
+) -> Result<WebhookView, ApiError> {
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        wh::table
+            .filter(wh::id.eq(id))
+            .filter(wh::deleted_at.is_null())
+            .select(wh::id)
+            .for_update()
+            .first::<i64>(conn)
+            .await?;
+        let before = get(conn, id).await?;
+        diesel::update(wh::table.filter(wh::id.eq(id)))
+            .set((
+                wh::secret_cipher.eq(&secret_cipher),
+                wh::version.eq(before.version + 1),
+                wh::updated_at.eq(Utc::now()),
+            ))
+            .execute(conn)
+            .await?;
+        let after = get(conn, id).await?;
+        // The snapshots never hold the secret (the view has none).
+        audit::record(conn, actor, "webhook.rotate_secret", "webhook", id, Some(&before), Some(&after)).await?;
+        Ok(after)
+    })
+    .await
+}
+
 /// Soft delete: the subscription becomes inactive and invisible; its pending deliveries
 /// fail when their turn comes.
 pub async fn delete(conn: &mut AsyncPgConnection, id: i64, actor: &Actor) -> Result<(), ApiError> {

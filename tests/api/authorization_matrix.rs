@@ -90,6 +90,7 @@ const EXPECTED: &[(&str, Access)] = &[
     ("get_webhook_delivery", Needs(P::WebhooksManage)),
     ("redeliver_webhook_delivery", Needs(P::WebhooksManage)),
     ("ping_webhook", Needs(P::WebhooksManage)),
+    ("rotate_webhook_secret", Needs(P::WebhooksManage)),
     // integration (API clients with scope roster:write; no user role)
     ("sync_roster", Needs(P::RosterWrite)),
     ("list_congresses", AnyUser),

@@ -323,6 +323,14 @@ async fn idempotency_key_with_another_body_is_refused() {
         .await;
     res.assert_problem(400, "malformed_header");
     assert_eq!(count_staff(&app, "D012").await, 0);
+    // Without a token the answer is 401, whatever the key looks like.
+    let res = app
+        .post("/members")
+        .header("idempotency-key", &"k".repeat(256))
+        .json(&new_member("D012", "王芳", org.a))
+        .send()
+        .await;
+    res.assert_problem(401, "missing_token");
 }
 
 #[actix_web::test]

@@ -55,3 +55,22 @@ fn every_business_operation_is_secured_and_documents_its_errors() {
     }
     assert!(checked > 20, "only {checked} operations checked");
 }
+
+#[test]
+fn every_authenticated_post_declares_its_idempotency_key() {
+    let spec = serde_json::to_value(gonghui::app::openapi()).unwrap();
+    let mut missing = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(op) = item.get("post") else { continue };
+        if op["security"].as_array().is_none_or(|s| s.is_empty()) {
+            continue;
+        }
+        let params = op["parameters"].as_array().cloned().unwrap_or_default();
+        let key = params.iter().find(|p| p["name"] == "Idempotency-Key");
+        match key {
+            Some(k) if k["in"] == "header" && k["schema"]["maxLength"] == 255 => {}
+            _ => missing.push(path.clone()),
+        }
+    }
+    assert!(missing.is_empty(), "POSTs without a constrained Idempotency-Key: {missing:?}");
+}

@@ -689,3 +689,46 @@ async fn the_monthly_birthday_list_goes_out_once_grouped_by_unit() {
     drain(&app, &worker(&app)).await;
     assert_eq!(app.scalar("SELECT count(*) AS id FROM jobs WHERE status = 'failed' AND attempts = 1").await, 1);
 }
+
+/// Rotating the secret shows the new one once; deliveries from then on are signed with it,
+/// and the old one no longer verifies.
+#[actix_web::test]
+async fn the_signing_secret_rotates() {
+    let app = spawn("3").await;
+    let sys = app.system_admin().await;
+    let server = receiver(200).await;
+    let hook = subscribe(&app, &sys.token, &format!("{}/hook", server.uri()), &["member.updated"]).await;
+    let id = hook["id"].as_i64().unwrap();
+    let path = format!("/webhooks/{id}/rotate-secret");
+    let new_secret = "whsec_rotated_for_the_test_0001";
+    let res = app.post(&path).token(&sys.token).json(&json!({ "secret": new_secret })).send().await;
+    assert_eq!(res.header("cache-control").as_deref(), Some("no-store"));
+    let rotated = res.assert_ok(200);
+    assert_eq!((rotated["secret"].as_str(), rotated["version"].as_i64()), (Some(new_secret), Some(2)));
+    app.post(&format!("/webhooks/{id}/ping")).token(&sys.token).send().await.assert_ok(202);
+    drain(&app, &worker(&app)).await;
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    assert!(signature_valid(&received[0], new_secret));
+    assert!(!signature_valid(&received[0], SECRET));
+    // Without a body a secret is generated; the audit row never holds it.
+    let generated = app.post(&path).token(&sys.token).send().await.assert_ok(200);
+    assert!(generated["secret"].as_str().is_some_and(|s| s.starts_with("whsec_")));
+    let leaked = app
+        .scalar(&format!(
+            "SELECT count(*) AS id FROM audit_log WHERE action = 'webhook.rotate_secret' AND \
+             (coalesce(after::text, '') LIKE '%{new_secret}%' OR coalesce(before::text, '') LIKE '%whsec_%')"
+        ))
+        .await;
+    assert_eq!(leaked, 0);
+    app.post(&path)
+        .token(&sys.token)
+        .json(&json!({ "secret": "short" }))
+        .send()
+        .await
+        .assert_problem(422, "validation_failed");
+    app.post("/webhooks/999999/rotate-secret").token(&sys.token).send().await.assert_problem(404, "not_found");
+    app.post(&path).send().await.assert_problem(401, "missing_token");
+    let admin = app.union_admin().await;
+    app.post(&path).token(&admin.token).send().await.assert_problem(403, "forbidden");
+}

@@ -59,7 +59,6 @@ pub async fn list_users(
 #[utoipa::path(
     tag = "users",
     request_body = CreateUser,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, body = CreatedUser),
         (status = 401, body = Problem), (status = 403, body = Problem),

@@ -99,7 +99,6 @@ pub async fn get_congress(
 #[utoipa::path(
     tag = "congresses",
     request_body = CreateCongress,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, body = CongressView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, description = "congress_exists / proposal_prefix_taken", body = Problem),

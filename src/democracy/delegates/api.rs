@@ -102,7 +102,7 @@ pub async fn list_delegates(
 /// Makes an active member a delegate (until the congress closes).
 #[utoipa::path(
     tag = "delegates",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = AddDelegate,
     responses(
         (status = 201, body = DelegateView), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -133,7 +133,7 @@ pub async fn add_delegate(
 /// reported by reason (already a delegate, unknown staff number, inactive, outside the congress).
 #[utoipa::path(
     tag = "delegates",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = BulkAddDelegates,
     responses(
         (status = 200, body = BulkAddReport), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -233,7 +233,7 @@ pub async fn delete_delegate(
 /// staff numbers. Idempotent; excused → present is an update; unknown entries are reported.
 #[utoipa::path(
     tag = "delegates",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = CheckInRequest,
     responses(
         (status = 200, body = CheckInReport), (status = 401, body = Problem), (status = 403, body = Problem),

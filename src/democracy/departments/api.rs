@@ -73,7 +73,6 @@ pub async fn get_department(
 #[utoipa::path(
     tag = "departments",
     request_body = CreateDepartment,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, body = DepartmentView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, description = "department_name_taken / department_code_taken", body = Problem),
@@ -147,7 +146,7 @@ pub async fn list_department_handlers(
 /// Makes an account holding the role `handler` reply for this department.
 #[utoipa::path(
     tag = "departments",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = AddHandler,
     responses(
         (status = 201, body = HandlerView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),

@@ -61,7 +61,6 @@ pub async fn list_evaluations(
 #[utoipa::path(
     tag = "evaluations",
     request_body = CreateCampaign,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, body = CampaignView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, description = "congress_closed", body = Problem),

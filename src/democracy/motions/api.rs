@@ -121,7 +121,7 @@ pub async fn list_motions(
 #[utoipa::path(
     tag = "motions",
     request_body = CreateMotion,
-    params(("id" = i64, Path, description = "Congress id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path, description = "Congress id")),
     responses(
         (status = 201, body = MotionView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, description = "congress_closed", body = Problem), (status = 422, body = Problem),
@@ -214,7 +214,7 @@ pub async fn update_motion(
 /// Opens voting on a draft motion; the congress must be in session.
 #[utoipa::path(
     tag = "motions",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     responses(
         (status = 200, body = MotionView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "invalid_transition / congress_not_in_session", body = Problem),
@@ -238,7 +238,7 @@ pub async fn open_motion_voting(
 /// freezes the figures on the motion and emits `motion.result` (counts only).
 #[utoipa::path(
     tag = "motions",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     responses(
         (status = 200, body = MotionView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "invalid_transition", body = Problem),

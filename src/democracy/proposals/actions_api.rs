@@ -69,7 +69,7 @@ macro_rules! act {
 /// Submits a draft (the proposer). Co-signers are invited; once the congress's number of them agree, the committee sees it. Submitted after the congress's deadline, it becomes a suggestion.
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "not_proposer / not_invited", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition / congress_closed", body = Problem), (status = 422, description = "too_few_cosigners", body = Problem)),
     security(("bearer" = []))
 )]
@@ -86,7 +86,7 @@ pub async fn submit_proposal(
 /// An invited co-signer agrees or declines (one answer each; a record per delegate).
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = CosignBody,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "not_proposer / not_invited", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition / already_answered", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
@@ -105,7 +105,7 @@ pub async fn cosign_proposal(
 /// The proposer withdraws the proposal before the committee decides.
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = Option<CommentBody>,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "not_proposer / not_invited", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
@@ -124,7 +124,7 @@ pub async fn withdraw_proposal(
 /// 立案: the committee accepts the proposal, which gets its number (`2023-TA-001`, in order of acceptance).
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = Option<CommentBody>,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
@@ -144,7 +144,7 @@ pub async fn accept_proposal(
 /// 不予立案, with the reason the proposer reads.
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = ReasonBody,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
@@ -164,7 +164,7 @@ pub async fn decline_proposal(
 /// Converts the proposal (under review or declined) into a suggestion.
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = Option<CommentBody>,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
@@ -184,7 +184,7 @@ pub async fn convert_proposal(
 /// 并案: merges the proposal into another of the same congress; its proposers become co-proposers there.
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = MergeBody,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
@@ -204,7 +204,7 @@ pub async fn merge_proposal(
 /// 交办: the lead and co-handling departments and the reply deadline (default: the congress's reply window). Allowed again until the reply.
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = AssignBody,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
@@ -224,7 +224,7 @@ pub async fn assign_proposal(
 /// The lead department asks for more time (at most the congress's `max_extension_days`, once).
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = ExtensionBody,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden / not_lead_handler", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition / extension_already_requested", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
@@ -244,7 +244,7 @@ pub async fn request_proposal_extension(
 /// The committee approves the requested extension: the deadline moves.
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = Option<CommentBody>,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition / no_extension_requested", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
@@ -264,7 +264,7 @@ pub async fn approve_proposal_extension(
 /// The committee refuses the requested extension.
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = Option<CommentBody>,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition / no_extension_requested", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
@@ -284,7 +284,7 @@ pub async fn reject_proposal_extension(
 /// A handler of the lead department replies, with a result code (A solved · B in progress · C planned · D for reference). Whether it was on time is recorded; the proposer's feedback window opens.
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = ReplyBody,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden / not_lead_handler", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
@@ -304,7 +304,7 @@ pub async fn reply_proposal(
 /// The proposer's verdict on the reply: satisfied, basically satisfied or unsatisfied (the committee may then reopen it once).
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = FeedbackBody,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "not_proposer / not_invited", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
@@ -323,7 +323,7 @@ pub async fn give_proposal_feedback(
 /// One re-handling after an unsatisfied verdict (409 `reopen_requires_unsatisfied`, `rehandle_used`).
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = Option<ReopenBody>,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition / reopen_requires_unsatisfied / rehandle_used", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
@@ -343,7 +343,7 @@ pub async fn reopen_proposal(
 /// 办结: after the proposer's feedback, or once the feedback window has passed without one.
 #[utoipa::path(
     tag = "proposals",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = i64, Path)),
     request_body = Option<CommentBody>,
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, description = "forbidden (not the committee)", body = Problem), (status = 404, body = Problem), (status = 409, description = "invalid_transition / feedback_window_open", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))

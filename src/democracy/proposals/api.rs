@@ -134,7 +134,6 @@ pub async fn list_public_proposals(
 #[utoipa::path(
     tag = "proposals",
     request_body = CreateProposal,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, body = ProposalView), (status = 401, body = Problem),
         (status = 403, description = "not_a_delegate / not_a_formal_delegate", body = Problem),

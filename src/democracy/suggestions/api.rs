@@ -147,7 +147,6 @@ pub async fn list_suggestions(
 #[utoipa::path(
     tag = "suggestions",
     request_body = CreateSuggestion,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, body = SuggestionView), (status = 401, body = Problem),
         (status = 403, description = "member_profile_required: neither a member profile nor the manager role", body = Problem),

@@ -37,7 +37,6 @@ pub async fn list_dues(
 #[utoipa::path(
     tag = "dues",
     request_body = CreateDues,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, body = DuesView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, description = "dues_already_recorded", body = Problem), (status = 422, body = Problem),

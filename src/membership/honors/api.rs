@@ -53,7 +53,6 @@ pub async fn get_honor(
 #[utoipa::path(
     tag = "honors",
     request_body = CreateHonor,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, body = HonorView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, description = "honor_exists", body = Problem), (status = 422, body = Problem),

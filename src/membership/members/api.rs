@@ -134,7 +134,6 @@ pub async fn get_member(
 #[utoipa::path(
     tag = "members",
     request_body = CreateMember,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, body = MemberView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, description = "staff_no_taken / id_card_taken", body = Problem), (status = 422, body = Problem),

@@ -87,7 +87,6 @@ pub async fn get_unit(
 #[utoipa::path(
     tag = "units",
     request_body = CreateUnit,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, body = UnitView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, description = "unit_name_taken / unit_code_taken / root_unit_exists / unit_kind_misplaced", body = Problem),
