@@ -224,10 +224,11 @@ pub struct ClientTokenRequest {
     /// Must be `client_credentials`.
     #[validate(length(min = 1, max = 64))]
     pub grant_type: String,
+    /// In the form (`client_secret_post`), or in `Authorization: Basic` (`client_secret_basic`).
     #[validate(length(min = 1, max = 128))]
-    pub client_id: String,
+    pub client_id: Option<String>,
     #[validate(length(min = 1, max = 256))]
-    pub client_secret: String,
+    pub client_secret: Option<String>,
     /// Space-separated subset of the client's scopes; all of them when omitted.
     #[validate(length(max = 200))]
     pub scope: Option<String>,

@@ -307,3 +307,32 @@ async fn client_mutations_are_audited_with_the_client_as_actor() {
         1
     );
 }
+
+/// `client_secret_basic` (RFC 6749 §2.3.1) works like the form; using both methods at once,
+/// or a malformed Basic header, is 401 `invalid_client`; no credentials at all is 422.
+#[actix_web::test]
+async fn the_token_endpoint_accepts_http_basic_credentials() {
+    use base64::Engine;
+    let app = TestApp::spawn().await;
+    let admin = app.system_admin().await;
+    let client = create(&app, &admin, "oa", &["proposals:read"]).await;
+    let (id, secret) = credentials(&client);
+    let basic = |id: &str, secret: &str| {
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")))
+    };
+    let post = |auth: String, form: &str| {
+        app.post("/auth/token").header("authorization", &auth).raw(FORM, form.to_owned()).send()
+    };
+    let ok = post(basic(&id, &secret), "grant_type=client_credentials").await.assert_ok(200);
+    assert_eq!(ok["scope"], "proposals:read");
+    let me = app.get("/me").token(ok["access_token"].as_str().unwrap()).send().await.assert_ok(200);
+    assert_eq!(me["client_id"], id.as_str());
+    post(basic(&id, "wrong-secret"), "grant_type=client_credentials").await.assert_problem(401, "invalid_client");
+    let both = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
+    post(basic(&id, &secret), &both).await.assert_problem(401, "invalid_client");
+    post("Basic not-base64!".into(), "grant_type=client_credentials").await.assert_problem(401, "invalid_client");
+    post(format!("Bearer {secret}"), "grant_type=client_credentials").await.assert_problem(401, "invalid_client");
+    let res = token_request(&app, "grant_type=client_credentials").await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.error_fields(), ["client_id", "client_secret"]);
+}

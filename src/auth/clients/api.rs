@@ -144,8 +144,35 @@ fn granted_scopes(asked: Option<&str>, held: &[ClientScope]) -> Result<Vec<Clien
     Ok(out)
 }
 
+/// The client's credentials from `Authorization: Basic` (RFC 6749 §2.3.1: the id and secret
+/// form-urlencoded, joined by `:`, in base64), if that header is there.
+fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, ApiError> {
+    use base64::Engine;
+    let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) else { return Ok(None) };
+    let value = value.to_str().map_err(|_| ApiError::Unauthenticated("invalid_client"))?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(ApiError::Unauthenticated("invalid_client"));
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(ApiError::Unauthenticated("invalid_client"));
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or(ApiError::Unauthenticated("invalid_client"))?;
+    let (id, secret) = decoded.split_once(':').ok_or(ApiError::Unauthenticated("invalid_client"))?;
+    let unescape = |s: &str| form_urlencoded::parse(format!("v={s}").as_bytes()).map(|(_, v)| v.into_owned()).next();
+    match (unescape(id), unescape(secret)) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Ok(Some((id, secret))),
+        _ => Err(ApiError::Unauthenticated("invalid_client")),
+    }
+}
+
 /// OAuth2 client credentials (RFC 6749 §4.4): a short-lived token carrying the client's scopes.
-/// Send the form body `grant_type=client_credentials&client_id=…&client_secret=…[&scope=…]`.
+/// Send the form body `grant_type=client_credentials[&scope=…]` with the credentials either in
+/// `Authorization: Basic` (`client_secret_basic`) or in the form as `client_id=…&client_secret=…`
+/// (`client_secret_post`) — one of the two, not both.
 #[utoipa::path(
     tag = "auth",
     request_body(content = ClientTokenRequest, content_type = "application/x-www-form-urlencoded"),
@@ -175,11 +202,22 @@ pub async fn client_token(
     if form.grant_type != "client_credentials" {
         return Err(ApiError::Validation(vec![FieldIssue::new("grant_type", "unsupported_grant_type")]));
     }
+    let (client_id, client_secret) = match (basic_credentials(&req)?, &form.client_id, &form.client_secret) {
+        (Some(basic), None, None) => basic,
+        // RFC 6749 §2.3: a client uses one authentication method per request.
+        (Some(_), _, _) => return Err(ApiError::Unauthenticated("invalid_client")),
+        (None, Some(id), Some(secret)) => (id.clone(), secret.clone()),
+        (None, id, secret) => {
+            let missing = [("client_id", id.is_none()), ("client_secret", secret.is_none())];
+            let issues = missing.iter().filter(|(_, m)| *m).map(|(f, _)| FieldIssue::new(*f, "required")).collect();
+            return Err(ApiError::Validation(issues));
+        }
+    };
     let mut conn = state.pool.get().await?;
-    let key = throttle::user_key(&format!("client:{}", form.client_id));
+    let key = throttle::user_key(&format!("client:{client_id}"));
     let limits = [(key.clone(), state.config.login_max_failures_per_user)];
     let reserved = throttle::reserve(&mut conn, &limits, state.config.login_window).await?;
-    let Some((id, held)) = clients_store::authenticate(&mut conn, &form.client_id, &form.client_secret).await? else {
+    let Some((id, held)) = clients_store::authenticate(&mut conn, &client_id, &client_secret).await? else {
         return Err(ApiError::Unauthenticated("invalid_client"));
     };
     throttle::release(&mut conn, &reserved).await?;
