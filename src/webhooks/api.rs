@@ -28,6 +28,7 @@ async fn checked_url(state: &AppState, raw: &str) -> Result<String, ApiError> {
     }
 }
 
+/// Webhook subscriptions of the integrated system, newest first.
 #[utoipa::path(
     tag = "webhooks",
     params(PageParams),
@@ -95,6 +96,7 @@ pub async fn create_webhook(
     Ok(with_etag(&mut res, webhook.version).json(WebhookWithSecret { webhook, secret }))
 }
 
+/// One webhook subscription (its secret is never shown again).
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = i64, Path)),

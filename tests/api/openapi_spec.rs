@@ -74,3 +74,19 @@ fn every_authenticated_post_declares_its_idempotency_key() {
     }
     assert!(missing.is_empty(), "POSTs without a constrained Idempotency-Key: {missing:?}");
 }
+
+#[test]
+fn every_operation_has_a_summary() {
+    let spec = serde_json::to_value(gonghui::app::openapi()).unwrap();
+    let mut missing = Vec::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for (method, op) in item.as_object().unwrap() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str())
+                && op["summary"].as_str().is_none_or(str::is_empty)
+            {
+                missing.push(op["operationId"].as_str().unwrap_or_default().to_owned());
+            }
+        }
+    }
+    assert!(missing.is_empty(), "operations without a summary (add a doc comment): {missing:?}");
+}

@@ -14,6 +14,7 @@ use crate::http::extract::{ValidJson, ValidQuery, parse_query, read_body, valida
 use crate::http::pagination::{Page, PageParams};
 use crate::state::AppState;
 
+/// API clients of other systems (the integrated system, dashboards), newest first; secrets are never shown.
 #[utoipa::path(
     tag = "api-clients",
     params(PageParams),
@@ -55,6 +56,7 @@ pub async fn create_api_client(
         .json(ApiClientWithSecret { client, client_secret }))
 }
 
+/// One API client: its scopes, status and when it was last used.
 #[utoipa::path(
     tag = "api-clients",
     params(("id" = i64, Path)),

@@ -35,6 +35,7 @@ async fn hash(password: String) -> Result<String, ApiError> {
         .map_err(ApiError::Internal)
 }
 
+/// Administrative and member accounts with their role grants.
 #[utoipa::path(
     tag = "users",
     params(UserQuery, PageParams),
@@ -91,6 +92,7 @@ pub async fn create_user(
     Ok(res.json(CreatedUser { user, initial_password: generated }))
 }
 
+/// One account with its role grants.
 #[utoipa::path(
     tag = "users",
     params(("id" = i64, Path)),
@@ -197,6 +199,7 @@ pub async fn add_grant(
     Ok(HttpResponse::Created().json(user))
 }
 
+/// Removes one role grant from an account (takes effect on the next request).
 #[utoipa::path(
     tag = "users",
     params(("id" = i64, Path), ("grant_id" = i64, Path)),

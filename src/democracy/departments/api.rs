@@ -70,6 +70,7 @@ pub async fn get_department(
     Ok(with_etag(&mut HttpResponse::Ok(), department.version).json(department))
 }
 
+/// Creates a handling department (承办部门) that proposals can be assigned to.
 #[utoipa::path(
     tag = "departments",
     request_body = CreateDepartment,

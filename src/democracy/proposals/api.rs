@@ -155,6 +155,7 @@ pub async fn create_proposal(
     Ok(with_etag(&mut res, p.version).json(p))
 }
 
+/// One proposal, with its co-signers, departments, replies and feedback, for those who may see it.
 #[utoipa::path(
     tag = "proposals",
     params(("id" = i64, Path)),

@@ -33,6 +33,7 @@ pub async fn list_honors(
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
 
+/// One honor, if its member is in the caller's scope.
 #[utoipa::path(
     tag = "honors",
     params(("id" = i64, Path)),
@@ -50,6 +51,7 @@ pub async fn get_honor(
     Ok(HttpResponse::Ok().json(store::get_honor(&mut conn, &auth.scope, id.into_inner()).await?))
 }
 
+/// Records an honor (荣誉) of a member in the caller's scope.
 #[utoipa::path(
     tag = "honors",
     request_body = CreateHonor,

@@ -131,6 +131,7 @@ pub async fn get_member(
     Ok(with_etag(&mut HttpResponse::Ok(), member.version).json(member))
 }
 
+/// Creates a member in a unit of the caller's scope (staff number and ID card unique).
 #[utoipa::path(
     tag = "members",
     request_body = CreateMember,
@@ -156,6 +157,7 @@ pub async fn create_member(
     Ok(with_etag(&mut res, member.version).json(member))
 }
 
+/// Changes a member's details (`If-Match` with the current version); transfers, leaving and rejoining have their own routes.
 #[utoipa::path(
     tag = "members",
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),

@@ -65,6 +65,7 @@ pub async fn unit_tree(state: web::Data<AppState>, principal: Principal) -> Resu
     Ok(HttpResponse::Ok().json(units_store::tree(&mut conn, &auth.scope).await?))
 }
 
+/// One unit of the union tree, if it lies in the caller's scope.
 #[utoipa::path(
     tag = "units",
     params(("id" = i64, Path)),
