@@ -287,3 +287,41 @@ mod tests {
         }
     }
 }
+
+/// Replies counted by result code, every code listed (the same shape in the handling report
+/// and in `/reports/democracy`): A solved, B in progress, C planned, D for reference.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ResultCodeCounts {
+    #[serde(rename = "A")]
+    pub a: i64,
+    #[serde(rename = "B")]
+    pub b: i64,
+    #[serde(rename = "C")]
+    pub c: i64,
+    #[serde(rename = "D")]
+    pub d: i64,
+}
+
+impl ResultCodeCounts {
+    pub fn add(&mut self, code: ResultCode) {
+        *self.slot(code) += 1;
+    }
+
+    pub fn get(&self, code: ResultCode) -> i64 {
+        match code {
+            ResultCode::A => self.a,
+            ResultCode::B => self.b,
+            ResultCode::C => self.c,
+            ResultCode::D => self.d,
+        }
+    }
+
+    fn slot(&mut self, code: ResultCode) -> &mut i64 {
+        match code {
+            ResultCode::A => &mut self.a,
+            ResultCode::B => &mut self.b,
+            ResultCode::C => &mut self.c,
+            ResultCode::D => &mut self.d,
+        }
+    }
+}

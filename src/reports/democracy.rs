@@ -31,6 +31,7 @@ use validator::Validate;
 use crate::auth::permissions::{Permission, UnitScope, authorize};
 use crate::auth::principal::Principal;
 use crate::democracy::types::MotionKind;
+use crate::democracy::types::ResultCodeCounts;
 use crate::error::{ApiError, Problem};
 use crate::http::export::{self, Format, FormatParam, Table};
 use crate::http::extract::ValidQuery;
@@ -123,7 +124,7 @@ pub struct DemocracyReportProposals {
     pub replied_on_time: i64,
     pub on_time_rate_bp: crate::kernel::money::Bp,
     pub satisfaction: DemocracyReportSatisfaction,
-    pub result_codes: DemocracyReportResultCodes,
+    pub result_codes: ResultCodeCounts,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -135,19 +136,6 @@ pub struct DemocracyReportSatisfaction {
     pub none: i64,
     /// (satisfied + basically satisfied) / replied with feedback.
     pub rate_bp: crate::kernel::money::Bp,
-}
-
-/// A solved, B in progress, C planned, D for reference.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DemocracyReportResultCodes {
-    #[serde(rename = "A")]
-    pub a: i64,
-    #[serde(rename = "B")]
-    pub b: i64,
-    #[serde(rename = "C")]
-    pub c: i64,
-    #[serde(rename = "D")]
-    pub d: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -520,7 +508,7 @@ pub async fn democracy_report(
                 none: t.no_feedback,
                 rate_bp: Bp::rate(t.satisfied + t.basically, with_feedback),
             },
-            result_codes: DemocracyReportResultCodes { a: t.code_a, b: t.code_b, c: t.code_c, d: t.code_d },
+            result_codes: ResultCodeCounts { a: t.code_a, b: t.code_b, c: t.code_c, d: t.code_d },
         },
         suggestions: DemocracyReportSuggestions {
             total: categories.iter().map(|c| c.count).sum(),

@@ -392,7 +392,7 @@ pub struct HandlingReport {
     pub unsatisfied: i64,
     /// (satisfied + basically satisfied) / proposals with feedback, in basis points.
     pub satisfaction_rate_bp: crate::kernel::money::Bp,
-    pub result_codes: Vec<CodeCount>,
+    pub result_codes: crate::democracy::types::ResultCodeCounts,
     pub by_category: Vec<CodeCount>,
     pub by_department: Vec<DepartmentLoad>,
     pub accepted_proposals: Vec<HandlingLine>,

@@ -11,7 +11,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::democracy::proposals::dto::{CodeCount, DepartmentLoad, HandlingLine, HandlingReport};
 use crate::democracy::proposals::rules;
-use crate::democracy::types::{Feedback, ProposalStatus, ResultCode};
+use crate::democracy::types::{Feedback, ProposalStatus, ResultCode, ResultCodeCounts};
 use crate::error::ApiError;
 use crate::kernel::calendar::today_shanghai;
 use crate::schema::{congresses, delegates, departments, members, proposal_departments, proposal_replies, proposals};
@@ -51,13 +51,13 @@ pub fn summarise(
     let satisfied = count(&|l| l.feedback == Some(Feedback::Satisfied));
     let basically = count(&|l| l.feedback == Some(Feedback::BasicallySatisfied));
     let unsatisfied = count(&|l| l.feedback == Some(Feedback::Unsatisfied));
-    let mut codes: BTreeMap<String, i64> = ResultCode::all().iter().map(|c| (c.as_str().to_owned(), 0)).collect();
+    let mut codes = ResultCodeCounts::default();
     let mut categories: BTreeMap<String, i64> = BTreeMap::new();
     let mut loads: BTreeMap<i64, DepartmentLoad> = BTreeMap::new();
     for l in &filed {
         *categories.entry(l.category.clone()).or_default() += 1;
         if let Some((code, _, _)) = l.reply {
-            *codes.entry(code.as_str().to_owned()).or_default() += 1;
+            codes.add(code);
         }
         for (id, name, lead) in &l.departments {
             let load = loads.entry(*id).or_insert_with(|| DepartmentLoad {
@@ -120,7 +120,7 @@ pub fn summarise(
             satisfied + basically,
             satisfied + basically + unsatisfied,
         ),
-        result_codes: codes.into_iter().map(|(code, count)| CodeCount { code, count }).collect(),
+        result_codes: codes,
         by_category: categories.into_iter().map(|(code, count)| CodeCount { code, count }).collect(),
         by_department: loads.into_values().collect(),
         accepted_proposals: accepted_lines,
@@ -148,9 +148,8 @@ pub fn markdown(r: &HandlingReport) -> String {
         r.satisfied, r.basically_satisfied, r.unsatisfied, r.satisfaction_rate_bp
     );
     let _ = writeln!(md, "## 办理结果\n\n| 类别 | 件数 |\n|---|---|");
-    for c in &r.result_codes {
-        let label = ResultCode::parse(&c.code).map(|x| x.label()).unwrap_or("");
-        let _ = writeln!(md, "| {} {} | {} |", c.code, label, c.count);
+    for code in ResultCode::all() {
+        let _ = writeln!(md, "| {} {} | {} |", code.as_str(), code.label(), r.result_codes.get(*code));
     }
     let _ = writeln!(md, "\n## 承办单位\n\n| 单位 | 主办 | 协办 | 按期答复 |\n|---|---|---|---|");
     for d in &r.by_department {
@@ -296,9 +295,8 @@ mod tests {
         assert_eq!((r.replied, r.replied_on_time, r.on_time_rate_bp), (3, 2, Bp(6666)));
         assert_eq!(r.overdue, 1);
         assert_eq!((r.satisfied, r.basically_satisfied, r.unsatisfied, r.satisfaction_rate_bp), (1, 1, 1, Bp(6666)));
-        let a = r.result_codes.iter().find(|c| c.code == "A").unwrap();
-        assert_eq!(a.count, 1);
-        assert_eq!(r.result_codes.iter().find(|c| c.code == "D").unwrap().count, 0, "every code listed");
+        assert_eq!(r.result_codes.get(ResultCode::A), 1);
+        assert_eq!(r.result_codes.get(ResultCode::D), 0, "every code listed");
         let lead = r.by_department.iter().find(|d| d.department_id == 1).unwrap();
         assert_eq!((lead.lead, lead.co, lead.replied_on_time), (5, 0, 2));
         assert_eq!(r.accepted_proposals.len(), 4);
@@ -313,6 +311,6 @@ mod tests {
     fn an_empty_congress_reports_zeros() {
         let r = summarise(1, "x".into(), 2023, &[], NaiveDate::from_ymd_opt(2023, 7, 1).unwrap());
         assert_eq!((r.filed, r.on_time_rate_bp, r.satisfaction_rate_bp), (0, Bp(0), Bp(0)));
-        assert_eq!(r.result_codes.len(), 4);
+        assert_eq!(r.result_codes, ResultCodeCounts::default());
     }
 }

@@ -480,6 +480,8 @@ async fn the_handling_report_reads_as_json_and_markdown() {
     assert_eq!((r["satisfied"].as_i64(), r["satisfaction_rate_bp"].as_i64()), (Some(1), Some(10000)));
     assert_eq!(r["accepted_proposals"][0]["number"], "2023-TA-001");
     assert_eq!(r["not_accepted"][0]["decision_reason"], "不属于学校职权范围");
+    // The same shape as `/reports/democracy`: an object with every code.
+    assert_eq!(r["result_codes"], json!({"A": 1, "B": 0, "C": 0, "D": 0}));
     let md = w.app.get(&format!("{path}?format=markdown")).token(&w.committee.token).send().await;
     assert_eq!(md.status, 200);
     assert!(md.header("content-type").unwrap().starts_with("text/markdown"));
