@@ -6,7 +6,7 @@
 //! unit admins their unit's congress. Open and close go through
 //! `congresses_rules::congress_transition` and write a history row.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::Actor;
@@ -20,6 +20,7 @@ use crate::democracy::congresses::store;
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
+use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 use crate::kernel::calendar::today_shanghai;
@@ -37,11 +38,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(congress_history);
 }
 
-/// Congresses at school and unit level, newest first (open to every authenticated caller).
+/// Congresses at school and unit level, newest first (open to every authenticated caller);
+/// with `format=csv|xlsx` (or `Accept: text/csv`) every matching congress as a file.
 #[utoipa::path(
     tag = "congresses",
-    params(CongressQuery, PageParams),
-    responses((status = 200, body = Page<CongressView>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    params(CongressQuery, PageParams, FormatParam),
+    responses(
+        (status = 200, description = "A page of congresses, or a CSV/XLSX file of all that match", body = Page<CongressView>,
+            content((Page<CongressView> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
+    ),
     security(("bearer" = []))
 )]
 #[get("/congresses")]
@@ -50,10 +56,61 @@ pub async fn list_congresses(
     _principal: Principal,
     ValidQuery(q): ValidQuery<CongressQuery>,
     ValidQuery(page): ValidQuery<PageParams>,
+    ValidQuery(format): ValidQuery<FormatParam>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let (items, total) = store::list(&mut conn, &q, &page).await?;
-    Ok(HttpResponse::Ok().json(page.wrap(items, total)))
+    match export::requested(&req, format.format) {
+        Format::Json => {
+            let (items, total) = store::list(&mut conn, &q, page.per_page(), page.offset()).await?;
+            Ok(HttpResponse::Ok().json(page.wrap(items, total)))
+        }
+        f => {
+            let (items, _) = store::list(&mut conn, &q, MAX_EXPORT_ROWS, 0).await?;
+            export::respond(&congress_table(&items), f, "congresses")
+        }
+    }
+}
+
+/// The export sheet of congresses (名称, 级别, 届次, dates, status, proposal rules).
+fn congress_table(items: &[CongressView]) -> Table {
+    Table {
+        headers: vec![
+            "编号",
+            "名称",
+            "组织",
+            "级别",
+            "类型",
+            "届",
+            "次",
+            "年度",
+            "开幕",
+            "闭幕",
+            "状态",
+            "提案截止",
+            "提案编号前缀",
+        ],
+        rows: items
+            .iter()
+            .map(|c| {
+                vec![
+                    c.id.to_string(),
+                    c.name.clone(),
+                    c.unit_name.clone(),
+                    c.level.label().to_owned(),
+                    c.kind.label().to_owned(),
+                    c.term.to_string(),
+                    c.session.to_string(),
+                    c.year.to_string(),
+                    c.starts_on.to_string(),
+                    c.ends_on.to_string(),
+                    c.status.label().to_owned(),
+                    c.proposal_deadline.map(|d| d.to_string()).unwrap_or_default(),
+                    c.proposal_prefix.clone(),
+                ]
+            })
+            .collect(),
+    }
 }
 
 /// 二级教代会建制率: the secondary unions in scope holding their own congress in `year`.

@@ -147,7 +147,8 @@ pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> Result<CongressView, 
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: &CongressQuery,
-    page: &PageParams,
+    limit: i64,
+    offset: i64,
 ) -> Result<(Vec<CongressView>, i64), ApiError> {
     let query = || {
         let mut q = congresses::table.inner_join(units::table.on(units::id.eq(congresses::unit_id))).into_boxed();
@@ -168,8 +169,8 @@ pub async fn list(
     let total: i64 = query().count().get_result(conn).await?;
     let rows: Vec<Row> = query()
         .order((congresses::year.desc(), congresses::starts_on.desc(), congresses::id.desc()))
-        .limit(page.per_page())
-        .offset(page.offset())
+        .limit(limit)
+        .offset(offset)
         .select(congress_select!())
         .load(conn)
         .await?;

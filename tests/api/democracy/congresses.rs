@@ -484,3 +484,29 @@ async fn stats_count_secondary_unions_holding_their_own_congress() {
     app.get("/congresses/stats").token(&member.token).send().await.assert_problem(403, "forbidden");
     app.get("/congresses/stats?year=1800").token(&admin.token).send().await.assert_problem(422, "validation_failed");
 }
+
+/// The congress list exports as CSV and XLSX with the list's filters.
+#[actix_web::test]
+async fn the_congress_list_exports_as_csv_and_xlsx() {
+    let app = TestApp::spawn().await;
+    let org = fixtures::org(&app).await;
+    let admin = app.union_admin().await;
+    app.post("/congresses").token(&admin.token).json(&school_body(&org)).send().await.assert_ok(201);
+    let mut next_year = school_body(&org);
+    next_year["session"] = json!(4);
+    next_year["year"] = json!(2024);
+    app.post("/congresses").token(&admin.token).json(&next_year).send().await.assert_ok(201);
+    let csv = app.get("/congresses?format=csv&year=2023").token(&admin.token).send().await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let text = csv.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "a header and the 2023 congress: {text}");
+    assert!(lines[0].contains("名称") && lines[0].contains("提案编号前缀"), "{}", lines[0]);
+    assert!(lines[1].contains("2023-TA") && lines[1].contains("筹备中"), "{}", lines[1]);
+    let xlsx = app.get("/congresses?format=xlsx").token(&admin.token).send().await;
+    assert_eq!(xlsx.status, 200);
+    assert!(xlsx.body.starts_with(b"PK"), "an XLSX file is a zip");
+    app.get("/congresses?format=pdf").token(&admin.token).send().await.assert_problem(422, "validation_failed");
+    app.get("/congresses?format=csv").send().await.assert_problem(401, "missing_token");
+}
