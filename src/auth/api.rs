@@ -136,14 +136,9 @@ pub async fn me(state: web::Data<AppState>, principal: Principal) -> Result<Http
         Some(id) => users_store::get(&mut conn, id).await?.grants,
         None => Vec::new(),
     };
-    let member = match principal.member_id {
-        Some(id) => crate::membership::member_profile(&mut conn, id).await?,
-        None => None,
-    };
-    let departments = match principal.user_id {
-        Some(id) => crate::democracy::departments_handled_by(&mut conn, id).await?,
-        None => Vec::new(),
-    };
+    let me = crate::auth::permissions::Caller::of(&principal);
+    let member = crate::membership::member_profile(&mut conn, &me).await?;
+    let departments = crate::democracy::departments_handled_by(&mut conn, &me).await?;
     Ok(HttpResponse::Ok().json(Me {
         user_id: principal.user_id,
         client_id: principal.client.map(|c| c.client_id),

@@ -223,9 +223,13 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
     }
 }
 
-/// Where an authorized action may reach.
+/// Where an authorized action may reach. Only `auth` can make one (through [`authorize`] or
+/// [`Authorized::system`]): nothing else in the crate can claim "every unit".
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UnitScope {
+pub struct UnitScope(Reach);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reach {
     /// Every unit.
     All,
     /// The subtrees under these materialised paths (`/1/5/`).
@@ -235,29 +239,103 @@ pub enum UnitScope {
 impl UnitScope {
     /// Whether a unit with this materialised path is inside the scope.
     pub fn contains_path(&self, path: &str) -> bool {
-        match self {
-            UnitScope::All => true,
-            UnitScope::Subtrees(roots) => roots.iter().any(|r| path.starts_with(r.as_str())),
+        match &self.0 {
+            Reach::All => true,
+            Reach::Subtrees(roots) => roots.iter().any(|r| path.starts_with(r.as_str())),
         }
     }
 
     /// LIKE patterns for SQL (`/1/5/%`), or `None` for all units.
     pub fn like_patterns(&self) -> Option<Vec<String>> {
-        match self {
-            UnitScope::All => None,
-            UnitScope::Subtrees(roots) => Some(roots.iter().map(|r| format!("{r}%")).collect()),
+        match &self.0 {
+            Reach::All => None,
+            Reach::Subtrees(roots) => Some(roots.iter().map(|r| format!("{r}%")).collect()),
         }
+    }
+
+    /// Whether the scope reaches every unit (e.g. the school congress needs it).
+    pub fn is_all(&self) -> bool {
+        matches!(self.0, Reach::All)
+    }
+
+    /// A subtree scope for unit tests of rules that take a scope.
+    #[cfg(test)]
+    pub(crate) fn subtrees_for_test(paths: &[&str]) -> UnitScope {
+        UnitScope(Reach::Subtrees(paths.iter().map(|p| (*p).to_owned()).collect()))
+    }
+
+    /// The global scope for unit tests of rules that take a scope.
+    #[cfg(test)]
+    pub(crate) fn all_for_test() -> UnitScope {
+        UnitScope(Reach::All)
     }
 }
 
-/// Proof that the principal may exercise `permission`, and where.
+/// Proof that the principal may exercise `permission`, and where. Its fields are private and
+/// only [`authorize`] (for a caller) or [`Authorized::system`] (for the service itself) make
+/// one, so a store function that takes `&Authorized` cannot be reached without the check.
 #[derive(Debug, Clone)]
 pub struct Authorized {
-    pub permission: Permission,
-    pub scope: UnitScope,
+    permission: Permission,
+    scope: UnitScope,
 }
 
-/// The one authorization check.
+impl Authorized {
+    /// The permission this proof was issued for.
+    pub fn permission(&self) -> Permission {
+        self.permission
+    }
+
+    /// The units the action may reach; stores filter every query by it.
+    pub fn scope(&self) -> &UnitScope {
+        &self.scope
+    }
+
+    /// The service acting on its own behalf over every unit: demo data, the command line, jobs
+    /// and test fixtures. `tests/api/architecture.rs` lists the files allowed to call it, so a
+    /// request handler cannot.
+    pub fn system(permission: Permission) -> Authorized {
+        Authorized { permission, scope: UnitScope(Reach::All) }
+    }
+}
+
+/// Marks a type as an authorization proof: a value with private fields that only its own
+/// rule function can make (`authorize`, `ProposalAccess::of`, …). Store functions take one;
+/// `tests/api/architecture.rs` checks that every public store function does, and that no
+/// proof type has a public field.
+pub trait Proof {}
+
+impl Proof for Authorized {}
+
+/// Proof of who the caller is, for the routes where a member acts on their own records (the
+/// `/me` views, their ballots, sheets and suggestions): made only from an authenticated
+/// [`Principal`], so a store function taking `&Caller` serves the caller and nobody else.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    user_id: Option<i64>,
+    member_id: Option<i64>,
+}
+
+impl Proof for Caller {}
+
+impl Caller {
+    pub fn of(principal: &Principal) -> Caller {
+        Caller { user_id: principal.user_id, member_id: principal.member_id }
+    }
+
+    /// The caller's account (`None` for API clients).
+    pub fn user_id(&self) -> Option<i64> {
+        self.user_id
+    }
+
+    /// The member the caller's account is bound to, if any.
+    pub fn member_id(&self) -> Option<i64> {
+        self.member_id
+    }
+}
+
+/// The one authorization check: 403 when no role (or client scope) of the principal carries
+/// `permission`, otherwise the proof with the union of the scopes that do.
 pub fn authorize(principal: &Principal, permission: Permission) -> Result<Authorized, ApiError> {
     let mut subtrees = Vec::new();
     let mut global = principal.scopes.iter().any(|s| scope_permissions(*s).contains(&permission));
@@ -271,11 +349,11 @@ pub fn authorize(principal: &Principal, permission: Permission) -> Result<Author
         }
     }
     let scope = if global {
-        UnitScope::All
+        UnitScope(Reach::All)
     } else if subtrees.is_empty() {
         return Err(ApiError::Forbidden);
     } else {
-        UnitScope::Subtrees(subtrees)
+        UnitScope(Reach::Subtrees(subtrees))
     };
     Ok(Authorized { permission, scope })
 }
@@ -316,26 +394,26 @@ mod tests {
     fn unit_admin_is_scoped_to_subtrees() {
         let p = principal(vec![grant(Role::UnitAdmin, Some("/1/5/")), grant(Role::UnitAdmin, Some("/1/9/"))]);
         let a = authorize(&p, P::MembersRead).unwrap();
-        assert!(a.scope.contains_path("/1/5/"));
-        assert!(a.scope.contains_path("/1/5/77/"));
-        assert!(!a.scope.contains_path("/1/6/"));
-        assert!(!a.scope.contains_path("/1/"));
-        assert!(!a.scope.contains_path("/1/55/"), "prefix match is by whole segment");
-        assert_eq!(a.scope.like_patterns().unwrap(), vec!["/1/5/%", "/1/9/%"]);
+        assert!(a.scope().contains_path("/1/5/"));
+        assert!(a.scope().contains_path("/1/5/77/"));
+        assert!(!a.scope().contains_path("/1/6/"));
+        assert!(!a.scope().contains_path("/1/"));
+        assert!(!a.scope().contains_path("/1/55/"), "prefix match is by whole segment");
+        assert_eq!(a.scope().like_patterns().unwrap(), vec!["/1/5/%", "/1/9/%"]);
         assert!(matches!(authorize(&p, P::UnitsWrite), Err(ApiError::Forbidden)));
     }
 
     #[test]
     fn a_global_grant_wins_over_a_scoped_one() {
         let p = principal(vec![grant(Role::UnitAdmin, Some("/1/5/")), grant(Role::UnionAdmin, None)]);
-        assert_eq!(authorize(&p, P::MembersRead).unwrap().scope, UnitScope::All);
+        assert_eq!(authorize(&p, P::MembersRead).unwrap().scope(), &UnitScope::all_for_test());
     }
 
     #[test]
     fn client_scopes_grant_exactly_their_permissions() {
         let mut p = principal(vec![]);
         p.scopes = vec![ClientScope::ReportsRead];
-        assert_eq!(authorize(&p, P::ReportsRead).unwrap().scope, UnitScope::All);
+        assert_eq!(authorize(&p, P::ReportsRead).unwrap().scope(), &UnitScope::all_for_test());
         assert!(matches!(authorize(&p, P::MembersRead), Err(ApiError::Forbidden)));
         assert!(matches!(authorize(&p, P::RosterWrite), Err(ApiError::Forbidden)));
         for s in ClientScope::ALL {

@@ -9,12 +9,18 @@ use chrono::NaiveDate;
 use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::auth::permissions::UnitScope;
+use diesel::BoolExpressionMethods;
+use diesel::dsl::sql;
+use diesel::expression::BoxableExpression;
+use diesel::pg::Pg;
+use diesel::sql_types::{Array, BigInt, Bool, Text};
+
+use crate::auth::permissions::{Caller, Permission, Proof, UnitScope, authorize};
 use crate::auth::principal::Principal;
 use crate::democracy::motions::rules::VotingRule;
 use crate::democracy::types::{CongressLevel, CongressStatus, DelegateKind, MajorityBase};
 use crate::error::ApiError;
-use crate::schema::{congresses, delegates, department_handlers, units};
+use crate::schema::{congresses, delegates, department_handlers, members, units};
 
 /// A congress with its unit's path (for scope checks), status and rules.
 #[derive(Debug, Clone)]
@@ -199,10 +205,10 @@ pub async fn delegate(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<De
 /// 403 `not_a_formal_delegate` for an observer.
 pub async fn formal_delegate(
     conn: &mut AsyncPgConnection,
-    principal: &Principal,
+    me: &Caller,
     congress_id: i64,
 ) -> Result<DelegateRef, ApiError> {
-    let member_id = principal.member_id.ok_or(DemocracyError::NotADelegate)?;
+    let member_id = me.member_id().ok_or(DemocracyError::NotADelegate)?;
     let delegate = delegate_of(conn, congress_id, member_id).await?.ok_or(DemocracyError::NotADelegate)?;
     if delegate.kind != DelegateKind::Formal {
         return Err(DemocracyError::NotAFormalDelegate.into());
@@ -229,4 +235,111 @@ pub async fn handler_departments(conn: &mut AsyncPgConnection, user_id: i64) -> 
         .order(department_handlers::department_id)
         .load(conn)
         .await?)
+}
+
+/// One way of seeing a congress (its metadata, motions and history).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CongressStanding {
+    /// The school congress (教代会) is the whole university's.
+    School,
+    /// Administrators with the congress's unit in their `CongressesRead` scope.
+    ReadScope,
+    /// Members of the holding unit (or a unit below it).
+    MemberOfUnit,
+    /// The congress's own delegates.
+    Delegate,
+}
+
+/// Who sees which congress, stated once: evaluated in Rust by [`CongressAccess::sees`] and
+/// turned into SQL by [`CongressAccess::predicate`].
+const CONGRESS_RULE: [CongressStanding; 4] =
+    [CongressStanding::School, CongressStanding::ReadScope, CongressStanding::MemberOfUnit, CongressStanding::Delegate];
+
+/// The caller's standing on congresses: the proof the congress and motion reads require.
+/// Unit congresses of other units are "not found".
+#[derive(Debug, Clone)]
+pub struct CongressAccess {
+    read_scope: Option<UnitScope>,
+    member_unit_path: Option<String>,
+    delegate_congress_ids: Vec<i64>,
+}
+
+impl Proof for CongressAccess {}
+
+/// A boolean SQL condition over `congresses` joined with their `units`.
+pub type CongressPredicate<QS> = Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>>;
+
+impl CongressAccess {
+    pub async fn of(conn: &mut AsyncPgConnection, principal: &Principal) -> Result<CongressAccess, ApiError> {
+        let read_scope = authorize(principal, Permission::CongressesRead).ok().map(|a| a.scope().clone());
+        let (member_unit_path, delegate_congress_ids) = match principal.member_id {
+            Some(member_id) => {
+                let path: Option<String> = members::table
+                    .inner_join(units::table.on(units::id.eq(members::unit_id)))
+                    .filter(members::id.eq(member_id))
+                    .select(units::path)
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let ids = delegates_of_member(conn, member_id).await?.into_iter().map(|d| d.congress_id).collect();
+                (path, ids)
+            }
+            None => (None, Vec::new()),
+        };
+        Ok(CongressAccess { read_scope, member_unit_path, delegate_congress_ids })
+    }
+
+    fn has(&self, standing: CongressStanding, id: i64, level: CongressLevel, unit_path: &str) -> bool {
+        match standing {
+            CongressStanding::School => level == CongressLevel::School,
+            CongressStanding::ReadScope => self.read_scope.as_ref().is_some_and(|s| s.contains_path(unit_path)),
+            CongressStanding::MemberOfUnit => {
+                self.member_unit_path.as_deref().is_some_and(|p| p.starts_with(unit_path))
+            }
+            CongressStanding::Delegate => self.delegate_congress_ids.contains(&id),
+        }
+    }
+
+    /// Whether the caller sees this congress.
+    pub fn sees(&self, congress: &CongressRef) -> bool {
+        CONGRESS_RULE.iter().any(|s| self.has(*s, congress.id, congress.level, &congress.unit_path))
+    }
+
+    /// 404 when the caller does not see the congress (nothing leaks).
+    pub fn ensure_sees(&self, congress: &CongressRef) -> Result<(), ApiError> {
+        if self.sees(congress) { Ok(()) } else { Err(ApiError::NotFound) }
+    }
+
+    fn standing_sql<QS: 'static>(&self, standing: CongressStanding) -> Option<CongressPredicate<QS>> {
+        Some(match standing {
+            CongressStanding::School => Box::new(sql::<Bool>("congresses.level = 'school'")),
+            CongressStanding::ReadScope => match self.read_scope.as_ref()?.like_patterns() {
+                None => Box::new(sql::<Bool>("TRUE")),
+                Some(patterns) => {
+                    Box::new(sql::<Bool>("units.path LIKE ANY(").bind::<Array<Text>, _>(patterns).sql(")"))
+                }
+            },
+            CongressStanding::MemberOfUnit => Box::new(
+                sql::<Bool>("starts_with(").bind::<Text, _>(self.member_unit_path.clone()?).sql(", units.path)"),
+            ),
+            CongressStanding::Delegate if self.delegate_congress_ids.is_empty() => return None,
+            CongressStanding::Delegate => Box::new(
+                sql::<Bool>("congresses.id = ANY(")
+                    .bind::<Array<BigInt>, _>(self.delegate_congress_ids.clone())
+                    .sql(")"),
+            ),
+        })
+    }
+
+    /// [`CONGRESS_RULE`] as SQL over `congresses` joined with `units` (clauses the caller
+    /// cannot hold are left out).
+    pub fn predicate<QS: 'static>(&self) -> CongressPredicate<QS> {
+        let mut out: CongressPredicate<QS> = Box::new(sql::<Bool>("FALSE"));
+        for standing in CONGRESS_RULE {
+            if let Some(clause) = self.standing_sql::<QS>(standing) {
+                out = Box::new(out.or(clause));
+            }
+        }
+        out
+    }
 }

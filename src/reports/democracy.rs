@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::auth::permissions::{Permission, UnitScope, authorize};
+use crate::auth::permissions::{Authorized, Permission, authorize};
 use crate::auth::principal::Principal;
 use crate::democracy::types::MotionKind;
 use crate::democracy::types::ResultCodeCounts;
@@ -205,7 +205,7 @@ pub async fn get_democracy_report(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::ReportsRead)?;
     let mut conn = state.pool.get().await?;
-    let report = democracy_report(&mut conn, &auth.scope, &q).await?;
+    let report = democracy_report(&mut conn, &auth, &q).await?;
     match export::requested(&req, format.format) {
         Format::Json => Ok(HttpResponse::Ok().json(report)),
         other => export::respond(&report_table(&report), other, "democracy"),
@@ -418,9 +418,10 @@ struct PathRow {
 /// outside the scope.
 pub async fn democracy_report(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     q: &DemocracyReportQuery,
 ) -> Result<DemocracyReport, ApiError> {
+    let scope = auth.scope();
     let mut year_of_congress = None;
     if let Some(id) = q.congress_id {
         let c: CongressRow = diesel::sql_query(

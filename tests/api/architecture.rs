@@ -299,3 +299,152 @@ fn schema_names_are_unique() {
         seen.into_iter().filter(|(_, m)| m.len() > 1).map(|(n, m)| format!("{n}: {}", m.join(", "))).collect();
     assert!(clashes.is_empty(), "schema names used twice (rename one):\n{}", clashes.join("\n"));
 }
+
+/// Files of a domain that hold store code: everything in a domain folder but its handlers
+/// (`api.rs`, `*_api.rs`), wire types (`dto.rs`), pure rules (`rules.rs`), module and error
+/// declarations, and the proof makers themselves (`access.rs`).
+fn store_files() -> Vec<PathBuf> {
+    let skip = ["api.rs", "dto.rs", "rules.rs", "mod.rs", "error.rs", "types.rs", "access.rs"];
+    modules()
+        .into_iter()
+        .filter(|(m, _)| DOMAINS.contains(&top(m)) && top(m) != "reports")
+        .map(|(_, path)| path)
+        .filter(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            !skip.contains(&name.as_str()) && !name.ends_with("_api.rs")
+        })
+        .collect()
+}
+
+/// Names of the proof types: `impl Proof for X` anywhere in `src/`.
+fn proof_types() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for path in modules().into_values() {
+        let code = code_of(&path);
+        for part in code.split("impl Proof for ").skip(1) {
+            let name: String = part.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            out.insert(name);
+        }
+    }
+    out
+}
+
+/// The visibility-qualified (`pub`, `pub(crate)`, `pub(super)`, `pub(in …)`) functions of a
+/// file that take a database connection, as (name, parameter list).
+fn public_db_functions(code: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("pub") {
+        let tail = &rest[at..];
+        rest = &rest[at + 3..];
+        let Some(fn_at) = tail.find("fn ") else { break };
+        let head = &tail[..fn_at];
+        // `pub fn`, `pub async fn`, `pub(crate) async fn`, …: nothing but a visibility and
+        // `async` between `pub` and `fn`.
+        let qualifiers = head.trim_start_matches("pub").trim();
+        let qualifiers = qualifiers.strip_prefix('(').map_or(qualifiers, |q| q.split_once(')').map_or(q, |(_, r)| r));
+        if !(qualifiers.trim().is_empty() || qualifiers.trim() == "async") {
+            continue;
+        }
+        let sig = &tail[fn_at + 3..];
+        let name: String = sig.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let Some(open) = sig.find('(') else { continue };
+        let mut depth = 0;
+        let mut close = open;
+        for (i, c) in sig[open..].char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = open + i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let params = sig[open + 1..close].to_owned();
+        if params.contains("AsyncPgConnection") {
+            out.push((name, params));
+        }
+    }
+    out
+}
+
+/// Issue 8 item 3: authorization is a value the stores require. Every public store function
+/// of a domain takes a proof (`&Authorized` from `authorize`, or an object proof such as
+/// `&ProposalAccess`), so a handler cannot reach scoped data without the check. The one
+/// exception is named so a reviewer sees it: `pub(super)` helpers ending in `_unchecked`,
+/// which re-read a row inside a change whose caller was checked (they must stay `pub(super)`).
+#[test]
+fn every_public_store_function_requires_a_proof() {
+    let proofs = proof_types();
+    assert!(proofs.contains("Authorized") && proofs.contains("ProposalAccess"), "{proofs:?}");
+    let mut missing = Vec::new();
+    for path in store_files() {
+        for (name, params) in public_db_functions(&code_of(&path)) {
+            let has_proof = params.contains("&impl Proof") || proofs.iter().any(|p| params.contains(&format!("&{p}")));
+            if !has_proof && !name.ends_with("_unchecked") {
+                missing.push(format!("{}: {name}", path.strip_prefix(src_dir()).unwrap().display()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "public store functions without a proof parameter:\n{}", missing.join("\n"));
+    for path in store_files() {
+        let code = code_of(&path);
+        for line in code.lines().filter(|l| l.contains("_unchecked(") && l.contains("fn ")) {
+            assert!(
+                line.trim_start().starts_with("pub(super) ") || !line.trim_start().starts_with("pub"),
+                "{}: an unchecked helper must not be visible beyond its resource: {line}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// A proof is unforgeable only if nothing outside its module can fill its fields.
+#[test]
+fn proof_types_have_no_public_fields() {
+    let proofs = proof_types();
+    let mut public = Vec::new();
+    for path in modules().into_values() {
+        let code = code_of(&path);
+        for proof in &proofs {
+            let Some(at) = code.find(&format!("pub struct {proof} {{")) else { continue };
+            let body = &code[at..at + code[at..].find("\n}").unwrap_or(0)];
+            if body.lines().skip(1).any(|l| l.trim_start().starts_with("pub ")) {
+                public.push(proof.clone());
+            }
+            if code[at..].starts_with(&format!("pub struct {proof}(pub")) {
+                public.push(proof.clone());
+            }
+        }
+    }
+    assert!(public.is_empty(), "proof types with public fields: {public:?}");
+}
+
+/// `Authorized::system` (every unit, no caller) is for the service itself: demo data, the
+/// command line, jobs and integrations acting as the union. A request handler must use
+/// `authorize`.
+#[test]
+fn only_the_service_itself_mints_system_proofs() {
+    // The job handlers that run as the union (daily proposal reminders, the monthly
+    // birthday list) live next to the function they call.
+    let allowed = [
+        "seed",
+        "cli",
+        "auth::permissions",
+        "integrations::roster",
+        "jobs",
+        "democracy::proposals::reminders",
+        "membership::members::birthdays",
+    ];
+    let mut callers = Vec::new();
+    for (module, path) in modules() {
+        if code_of(&path).contains("Authorized::system(") && !allowed.iter().any(|a| module.starts_with(a)) {
+            callers.push(module);
+        }
+    }
+    assert!(callers.is_empty(), "Authorized::system used outside the allowed modules: {callers:?}");
+}

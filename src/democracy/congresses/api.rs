@@ -12,6 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::audit::Actor;
 use crate::auth::permissions::{Permission, authorize};
 use crate::auth::principal::Principal;
+use crate::democracy::access::CongressAccess;
 use crate::democracy::congresses::dto::{
     CongressHistoryEntry, CongressQuery, CongressStats, CongressView, CreateCongress, StatsQuery, UpdateCongress,
 };
@@ -53,20 +54,21 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[get("/congresses")]
 pub async fn list_congresses(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     ValidQuery(q): ValidQuery<CongressQuery>,
     ValidQuery(page): ValidQuery<PageParams>,
     ValidQuery(format): ValidQuery<FormatParam>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
+    let access = CongressAccess::of(&mut conn, &principal).await?;
     match export::requested(&req, format.format) {
         Format::Json => {
-            let (items, total) = store::list(&mut conn, &q, page.per_page(), page.offset()).await?;
+            let (items, total) = store::list(&mut conn, &access, &q, page.per_page(), page.offset()).await?;
             Ok(HttpResponse::Ok().json(page.wrap(items, total)))
         }
         f => {
-            let (items, _) = store::list(&mut conn, &q, MAX_EXPORT_ROWS, 0).await?;
+            let (items, _) = store::list(&mut conn, &access, &q, MAX_EXPORT_ROWS, 0).await?;
             export::respond(&congress_table(&items), f, "congresses")
         }
     }
@@ -129,7 +131,7 @@ pub async fn congress_stats(
     let auth = authorize(&principal, Permission::CongressesRead)?;
     let year = q.year.unwrap_or_else(|| chrono::Datelike::year(&today_shanghai()));
     let mut conn = state.pool.get().await?;
-    Ok(HttpResponse::Ok().json(store::stats(&mut conn, &auth.scope, year).await?))
+    Ok(HttpResponse::Ok().json(store::stats(&mut conn, &auth, year).await?))
 }
 
 /// A congress with its rules and the size of its roll.
@@ -142,11 +144,12 @@ pub async fn congress_stats(
 #[get("/congresses/{id}")]
 pub async fn get_congress(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let congress = store::get(&mut conn, id.into_inner()).await?;
+    let access = CongressAccess::of(&mut conn, &principal).await?;
+    let congress = store::get(&mut conn, &access, id.into_inner()).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), congress.version).json(congress))
 }
 
@@ -172,7 +175,7 @@ pub async fn create_congress(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
-    let congress = store::create(&mut conn, &auth.scope, &body, &Actor::new(&principal, &ctx)).await?;
+    let congress = store::create(&mut conn, &auth, &body, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Created();
     res.insert_header(("Location", format!("/api/v1/congresses/{}", congress.id)));
     Ok(with_etag(&mut res, congress.version).json(congress))
@@ -203,7 +206,7 @@ pub async fn update_congress(
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let congress = store::update(&mut conn, &auth.scope, id.into_inner(), &body, if_match, &actor).await?;
+    let congress = store::update(&mut conn, &auth, id.into_inner(), &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), congress.version).json(congress))
 }
 
@@ -216,7 +219,7 @@ async fn transition(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
-    let congress = store::transition(&mut conn, &auth.scope, id, action, &Actor::new(&principal, &ctx)).await?;
+    let congress = store::transition(&mut conn, &auth, id, action, &Actor::new(&principal, &ctx)).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), congress.version).json(congress))
 }
 
@@ -273,11 +276,12 @@ pub async fn close_congress(
 #[get("/congresses/{id}/history")]
 pub async fn congress_history(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     id: web::Path<i64>,
     ValidQuery(page): ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let (items, total) = store::history(&mut conn, id.into_inner(), &page).await?;
+    let access = CongressAccess::of(&mut conn, &principal).await?;
+    let (items, total) = store::history(&mut conn, &access, id.into_inner(), &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }

@@ -264,14 +264,14 @@ mod tests {
 
     #[test]
     fn who_sees_which_delegates() {
-        let unit_admin = UnitScope::Subtrees(vec!["/1/5/".into()]);
+        let unit_admin = UnitScope::subtrees_for_test(&["/1/5/"]);
         assert_eq!(delegate_visibility(true, CongressLevel::Unit, &unit_admin), Some(Visible::All));
         assert_eq!(
             delegate_visibility(false, CongressLevel::School, &unit_admin),
             Some(Visible::Delegations(vec!["/1/5/%".into()]))
         );
         assert_eq!(delegate_visibility(false, CongressLevel::Unit, &unit_admin), None);
-        assert_eq!(delegate_visibility(true, CongressLevel::School, &UnitScope::All), Some(Visible::All));
+        assert_eq!(delegate_visibility(true, CongressLevel::School, &UnitScope::all_for_test()), Some(Visible::All));
     }
 
     #[test]

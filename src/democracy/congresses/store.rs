@@ -10,8 +10,8 @@ use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
-use crate::auth::permissions::UnitScope;
-use crate::democracy::access::{self, CongressRef};
+use crate::auth::permissions::Authorized;
+use crate::democracy::access::{self, CongressAccess, CongressRef};
 use crate::democracy::congresses::dto::{
     CongressHistoryEntry, CongressQuery, CongressStats, CongressView, CreateCongress, UnitBrief, UpdateCongress,
 };
@@ -132,8 +132,15 @@ async fn to_views(conn: &mut AsyncPgConnection, rows: Vec<Row>) -> Result<Vec<Co
     Ok(rows.into_iter().map(|r| to_view(r, &counts)).collect())
 }
 
-/// One congress (open to every authenticated caller), or 404.
-pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> Result<CongressView, ApiError> {
+/// One congress the caller sees (`CongressAccess`: the school congress, unit congresses of
+/// their unit or scope, congresses they sit in), or 404.
+pub async fn get(conn: &mut AsyncPgConnection, access: &CongressAccess, id: i64) -> Result<CongressView, ApiError> {
+    access.ensure_sees(&access::congress(conn, id).await?)?;
+    view(conn, id).await
+}
+
+/// The view of a congress the caller has been checked for (re-reads after a change).
+async fn view(conn: &mut AsyncPgConnection, id: i64) -> Result<CongressView, ApiError> {
     let row: Row = congresses::table
         .inner_join(units::table.on(units::id.eq(congresses::unit_id)))
         .filter(congresses::id.eq(id))
@@ -146,12 +153,16 @@ pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> Result<CongressView, 
 /// Congresses matching the filters, newest year first.
 pub async fn list(
     conn: &mut AsyncPgConnection,
+    access: &CongressAccess,
     filter: &CongressQuery,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<CongressView>, i64), ApiError> {
     let query = || {
-        let mut q = congresses::table.inner_join(units::table.on(units::id.eq(congresses::unit_id))).into_boxed();
+        let mut q = congresses::table
+            .inner_join(units::table.on(units::id.eq(congresses::unit_id)))
+            .filter(access.predicate())
+            .into_boxed();
         if let Some(level) = filter.level {
             q = q.filter(congresses::level.eq(level.as_str()));
         }
@@ -202,13 +213,13 @@ async fn write_history(
 /// global scope, since the root is in no unit admin's subtree).
 pub async fn create(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     input: &CreateCongress,
     actor: &Actor,
 ) -> Result<CongressView, ApiError> {
     let unknown =
         || ApiError::Validation(vec![FieldIssue::new("unit_id", "unknown_unit").with("value", input.unit_id)]);
-    let unit = find_in_scope(conn, scope, input.unit_id).await.map_err(|e| match e {
+    let unit = find_in_scope(conn, auth, input.unit_id).await.map_err(|e| match e {
         ApiError::NotFound => unknown(),
         other => other,
     })?;
@@ -275,7 +286,7 @@ pub async fn create(
             .get_result(conn)
             .await?;
         write_history(conn, id, "create", None, CongressStatus::Preparing, actor).await?;
-        let view = get(conn, id).await?;
+        let view = view(conn, id).await?;
         audit::record(conn, actor, "congress.create", "congress", id, audit::NONE, Some(&view)).await?;
         Ok(view)
     })
@@ -283,7 +294,8 @@ pub async fn create(
 }
 
 /// The congress, locked, and inside the caller's scope (404 otherwise).
-async fn lock_in_scope(conn: &mut AsyncPgConnection, scope: &UnitScope, id: i64) -> Result<CongressRef, ApiError> {
+async fn lock_in_scope(conn: &mut AsyncPgConnection, auth: &Authorized, id: i64) -> Result<CongressRef, ApiError> {
+    let scope = auth.scope();
     let congress = access::congress_for_update(conn, id).await?;
     congress.ensure_in_scope(scope)?;
     Ok(congress)
@@ -292,15 +304,15 @@ async fn lock_in_scope(conn: &mut AsyncPgConnection, scope: &UnitScope, id: i64)
 /// Changes a congress: never once closed, its rules only while preparing.
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     id: i64,
     input: &UpdateCongress,
     if_match: IfMatch,
     actor: &Actor,
 ) -> Result<CongressView, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let congress = lock_in_scope(conn, scope, id).await?;
-        let before = get(conn, id).await?;
+        let congress = lock_in_scope(conn, auth, id).await?;
+        let before = view(conn, id).await?;
         if_match.check(before.version)?;
         crules::check_update(congress.status, input.touches_rules())?;
         let rules = input.rules();
@@ -342,7 +354,7 @@ pub async fn update(
             ))
             .execute(conn)
             .await?;
-        let after = get(conn, id).await?;
+        let after = view(conn, id).await?;
         audit::record(conn, actor, "congress.update", "congress", id, Some(&before), Some(&after)).await?;
         Ok(after)
     })
@@ -352,13 +364,13 @@ pub async fn update(
 /// Opens or closes a congress (`congresses_rules::congress_transition`), with its history row.
 pub async fn transition(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     id: i64,
     action: CongressAction,
     actor: &Actor,
 ) -> Result<CongressView, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let congress = lock_in_scope(conn, scope, id).await?;
+        let congress = lock_in_scope(conn, auth, id).await?;
         let to = crules::congress_transition(congress.status, action)?;
         diesel::update(congresses::table.filter(congresses::id.eq(id)))
             .set((
@@ -369,7 +381,7 @@ pub async fn transition(
             .execute(conn)
             .await?;
         write_history(conn, id, action.name(), Some(congress.status), to, actor).await?;
-        let after = get(conn, id).await?;
+        let after = view(conn, id).await?;
         let before = serde_json::json!({ "status": congress.status.as_str(), "version": congress.version });
         audit::record(conn, actor, &format!("congress.{}", action.name()), "congress", id, Some(&before), Some(&after))
             .await?;
@@ -381,10 +393,11 @@ pub async fn transition(
 /// The congress's status changes, oldest first (404 for an unknown congress).
 pub async fn history(
     conn: &mut AsyncPgConnection,
+    access: &CongressAccess,
     id: i64,
     page: &PageParams,
 ) -> Result<(Vec<CongressHistoryEntry>, i64), ApiError> {
-    access::congress(conn, id).await?;
+    access.ensure_sees(&access::congress(conn, id).await?)?;
     let total: i64 =
         congress_history::table.filter(congress_history::congress_id.eq(id)).count().get_result(conn).await?;
     type H = (i64, String, Option<String>, String, Option<i64>, Option<String>, DateTime<Utc>);
@@ -420,7 +433,8 @@ pub async fn history(
 }
 
 /// 二级教代会建制率 for `year` over the secondary unions in `scope`.
-pub async fn stats(conn: &mut AsyncPgConnection, scope: &UnitScope, year: i32) -> Result<CongressStats, ApiError> {
+pub async fn stats(conn: &mut AsyncPgConnection, auth: &Authorized, year: i32) -> Result<CongressStats, ApiError> {
+    let scope = auth.scope();
     let secondary: Vec<(i64, String, Option<String>)> = boxed_in_scope(scope)
         .filter(units::kind.eq(UnitKind::Secondary.as_str()))
         .order((units::sort_order.asc(), units::id.asc()))

@@ -86,14 +86,14 @@ pub async fn list_delegates(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesRead)?;
     let mut conn = state.pool.get().await?;
-    let (congress, visible) = store::readable(&mut conn, &auth.scope, id.into_inner()).await?;
+    let roll = store::readable(&mut conn, &auth, id.into_inner()).await?;
     match export::requested(&req, format.format) {
         Format::Json => {
-            let (items, total) = store::list(&mut conn, congress.id, &visible, &q, &page).await?;
+            let (items, total) = store::list(&mut conn, &roll, &q, &page).await?;
             Ok(HttpResponse::Ok().json(page.wrap(items, total)))
         }
         f => {
-            let items = store::list_all(&mut conn, congress.id, &visible, &q, MAX_EXPORT_ROWS).await?;
+            let items = store::list_all(&mut conn, &roll, &q, MAX_EXPORT_ROWS).await?;
             export::respond(&roll_table(&items), f, "delegates")
         }
     }
@@ -123,7 +123,7 @@ pub async fn add_delegate(
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let delegate = store::add(&mut conn, &auth.scope, id.into_inner(), &body, &actor).await?;
+    let delegate = store::add(&mut conn, &auth, id.into_inner(), &body, &actor).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/congresses/{}/delegates/{}", delegate.congress_id, delegate.id)))
         .json(delegate))
@@ -153,7 +153,7 @@ pub async fn bulk_add_delegates(
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    Ok(HttpResponse::Ok().json(store::bulk_add(&mut conn, &auth.scope, id.into_inner(), &body, &actor).await?))
+    Ok(HttpResponse::Ok().json(store::bulk_add(&mut conn, &auth, id.into_inner(), &body, &actor).await?))
 }
 
 /// One delegate of the congress.
@@ -172,9 +172,9 @@ pub async fn get_delegate(
     let auth = authorize(&principal, Permission::CongressesRead)?;
     let (congress_id, delegate_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
-    let (congress, visible) = store::readable(&mut conn, &auth.scope, congress_id).await?;
+    let roll = store::readable(&mut conn, &auth, congress_id).await?;
     // A scoped reader of the school congress sees only the delegations in their scope.
-    let delegate = store::get(&mut conn, congress.id, &visible, delegate_id).await?;
+    let delegate = store::get(&mut conn, &roll, delegate_id).await?;
     Ok(HttpResponse::Ok().json(delegate))
 }
 
@@ -202,7 +202,7 @@ pub async fn update_delegate(
     let (congress_id, delegate_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    Ok(HttpResponse::Ok().json(store::update(&mut conn, &auth.scope, congress_id, delegate_id, &body, &actor).await?))
+    Ok(HttpResponse::Ok().json(store::update(&mut conn, &auth, congress_id, delegate_id, &body, &actor).await?))
 }
 
 /// Removes a delegate while the congress is preparing, unless something refers to them.
@@ -225,7 +225,7 @@ pub async fn delete_delegate(
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let (congress_id, delegate_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
-    store::remove(&mut conn, &auth.scope, congress_id, delegate_id, &Actor::new(&principal, &ctx)).await?;
+    store::remove(&mut conn, &auth, congress_id, delegate_id, &Actor::new(&principal, &ctx)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -253,8 +253,7 @@ pub async fn record_check_ins(
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    Ok(HttpResponse::Ok()
-        .json(check_ins_store::check_in(&mut conn, &auth.scope, id.into_inner(), &body, &actor).await?))
+    Ok(HttpResponse::Ok().json(check_ins_store::check_in(&mut conn, &auth, id.into_inner(), &body, &actor).await?))
 }
 
 /// Check-in records, by sitting and delegation.
@@ -277,8 +276,8 @@ pub async fn list_check_ins(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesRead)?;
     let mut conn = state.pool.get().await?;
-    let (congress, visible) = store::readable(&mut conn, &auth.scope, id.into_inner()).await?;
-    let (items, total) = check_ins_store::list_check_ins(&mut conn, congress.id, &visible, &q, &page).await?;
+    let roll = store::readable(&mut conn, &auth, id.into_inner()).await?;
+    let (items, total) = check_ins_store::list_check_ins(&mut conn, &roll, &q, &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
 
@@ -301,6 +300,6 @@ pub async fn congress_participation(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesRead)?;
     let mut conn = state.pool.get().await?;
-    let (congress, visible) = store::readable(&mut conn, &auth.scope, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(check_ins_store::participation(&mut conn, &congress, &visible).await?))
+    let roll = store::readable(&mut conn, &auth, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(check_ins_store::participation(&mut conn, &roll).await?))
 }

@@ -13,14 +13,15 @@ use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl, QueryableByName};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
-use crate::auth::permissions::UnitScope;
-use crate::democracy::access::{self, CongressRef};
+use crate::auth::permissions::Authorized;
+use crate::democracy::access::{self};
 use crate::democracy::congresses::rules::{self as crules, CheckInEffect, Visible};
 use crate::democracy::delegates::dto::{
     CheckInQuery, CheckInReport, CheckInRequest, CheckInView, DelegationParticipation, Participation,
     SittingParticipation,
 };
 use crate::democracy::delegates::store::Count;
+use crate::democracy::delegates::store::RollAccess;
 use crate::democracy::motions::rules::{Attendance, quorum_met};
 use crate::democracy::types::{CheckInStatus, DelegateKind};
 use crate::error::{ApiError, FieldIssue};
@@ -34,11 +35,12 @@ use crate::schema::{check_ins, delegates, members};
 /// call twice records nothing new; excused → present is an update; present stays present.
 pub async fn check_in(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     congress_id: i64,
     input: &CheckInRequest,
     actor: &Actor,
 ) -> Result<CheckInReport, ApiError> {
+    let scope = auth.scope();
     let wanted = input.status.unwrap_or(CheckInStatus::Present);
     conn.transaction::<_, ApiError, _>(async |conn| {
         let congress = access::congress(conn, congress_id).await?;
@@ -186,11 +188,11 @@ fn bind_check_ins<'f>(
 /// Check-in records the reader sees, by sitting and delegation.
 pub async fn list_check_ins(
     conn: &mut AsyncPgConnection,
-    congress_id: i64,
-    visible: &Visible,
+    roll: &RollAccess,
     filter: &CheckInQuery,
     page: &PageParams,
 ) -> Result<(Vec<CheckInView>, i64), ApiError> {
+    let (congress_id, visible) = (roll.congress.id, &roll.visible);
     let count = diesel::sql_query(format!("SELECT count(*) AS n {CHECK_IN_FROM}")).into_boxed();
     let total = bind_check_ins(count, congress_id, visible, filter).get_result::<Count>(conn).await?.n;
     let select = format!(
@@ -251,11 +253,8 @@ struct SittingRow {
 
 /// Participation of the delegates the reader sees: per sitting (the sittings anyone checked
 /// in at), per delegation, and overall. Public to the reports.
-pub async fn participation(
-    conn: &mut AsyncPgConnection,
-    congress: &CongressRef,
-    visible: &Visible,
-) -> Result<Participation, ApiError> {
+pub async fn participation(conn: &mut AsyncPgConnection, roll: &RollAccess) -> Result<Participation, ApiError> {
+    let (congress, visible) = (&roll.congress, &roll.visible);
     let delegations: Vec<DelegationRow> = diesel::sql_query(
         "SELECT du.id AS unit_id, du.name AS unit_name, \
                 count(*) FILTER (WHERE d.kind = 'formal') AS formal_total, \

@@ -14,7 +14,7 @@ use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl, Queryabl
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
-use crate::auth::permissions::UnitScope;
+use crate::auth::permissions::{Authorized, Proof, UnitScope};
 use crate::democracy::access::{self, CongressRef};
 use crate::democracy::congresses::rules::{self as crules, Visible};
 use crate::democracy::delegates::dto::{
@@ -28,17 +28,41 @@ use crate::membership::types::{MemberStatus, UnitKind};
 use crate::membership::units::store::{boxed_in_scope, find_in_scope};
 use crate::schema::{delegates, members, units};
 
+/// Proof that the caller may read a congress's roll, and which part of it: made only by
+/// [`readable`] from a `CongressesRead` authorization.
+#[derive(Debug, Clone)]
+pub struct RollAccess {
+    pub(super) congress: CongressRef,
+    pub(super) visible: Visible,
+}
+
+impl Proof for RollAccess {}
+
+impl RollAccess {
+    pub fn congress(&self) -> &CongressRef {
+        &self.congress
+    }
+}
+
 /// The congress a reader asked for, and which of its delegates they see (404 for a unit
 /// congress outside the reader's scope).
 pub async fn readable(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     congress_id: i64,
-) -> Result<(CongressRef, Visible), ApiError> {
+) -> Result<RollAccess, ApiError> {
+    let scope = auth.scope();
     let congress = access::congress(conn, congress_id).await?;
     let visible =
         crules::delegate_visibility(congress.in_scope(scope), congress.level, scope).ok_or(ApiError::NotFound)?;
-    Ok((congress, visible))
+    Ok(RollAccess { congress, visible })
+}
+
+/// A delegate just written by a manager (who has been authorized for the congress): the
+/// whole roll is theirs to see.
+async fn written(conn: &mut AsyncPgConnection, congress_id: i64, id: i64) -> Result<DelegateView, ApiError> {
+    let f = RollFilter { query: None, delegate_id: Some(id) };
+    roll_page(conn, congress_id, &Visible::All, &f, 1, 0).await?.0.pop().ok_or(ApiError::NotFound)
 }
 
 // ---------------------------------------------------------------- reading the roll
@@ -139,7 +163,7 @@ fn bind_roll<'f>(
         .bind::<Nullable<BigInt>, _>(f.delegate_id)
 }
 
-async fn roll(
+async fn roll_page(
     conn: &mut AsyncPgConnection,
     congress_id: i64,
     visible: &Visible,
@@ -168,42 +192,39 @@ async fn roll(
 /// One page of the roll the reader sees.
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    congress_id: i64,
-    visible: &Visible,
+    roll: &RollAccess,
     filter: &DelegateQuery,
     page: &PageParams,
 ) -> Result<(Vec<DelegateView>, i64), ApiError> {
+    let (congress_id, visible) = (roll.congress.id, &roll.visible);
     let f = RollFilter { query: Some(filter), delegate_id: None };
-    roll(conn, congress_id, visible, &f, page.per_page(), page.offset()).await
+    roll_page(conn, congress_id, visible, &f, page.per_page(), page.offset()).await
 }
 
 /// Every delegate matching `filter` the reader sees, for exports (bounded).
 pub async fn list_all(
     conn: &mut AsyncPgConnection,
-    congress_id: i64,
-    visible: &Visible,
+    roll: &RollAccess,
     filter: &DelegateQuery,
     max: i64,
 ) -> Result<Vec<DelegateView>, ApiError> {
+    let (congress_id, visible) = (roll.congress.id, &roll.visible);
     let f = RollFilter { query: Some(filter), delegate_id: None };
-    Ok(roll(conn, congress_id, visible, &f, max, 0).await?.0)
+    Ok(roll_page(conn, congress_id, visible, &f, max, 0).await?.0)
 }
 
 /// One delegate of the congress that the reader sees, or 404.
-pub async fn get(
-    conn: &mut AsyncPgConnection,
-    congress_id: i64,
-    visible: &Visible,
-    delegate_id: i64,
-) -> Result<DelegateView, ApiError> {
+pub async fn get(conn: &mut AsyncPgConnection, roll: &RollAccess, delegate_id: i64) -> Result<DelegateView, ApiError> {
+    let (congress_id, visible) = (roll.congress.id, &roll.visible);
     let f = RollFilter { query: None, delegate_id: Some(delegate_id) };
-    roll(conn, congress_id, visible, &f, 1, 0).await?.0.pop().ok_or(ApiError::NotFound)
+    roll_page(conn, congress_id, visible, &f, 1, 0).await?.0.pop().ok_or(ApiError::NotFound)
 }
 
 // ---------------------------------------------------------------- changing the roll
 
 /// The congress, locked, in the caller's scope (404 otherwise).
-async fn writable(conn: &mut AsyncPgConnection, scope: &UnitScope, congress_id: i64) -> Result<CongressRef, ApiError> {
+async fn writable(conn: &mut AsyncPgConnection, auth: &Authorized, congress_id: i64) -> Result<CongressRef, ApiError> {
+    let scope = auth.scope();
     let congress = access::congress_for_update(conn, congress_id).await?;
     congress.ensure_in_scope(scope)?;
     Ok(congress)
@@ -221,11 +242,11 @@ async fn secondaries(conn: &mut AsyncPgConnection) -> Result<Vec<(i64, String)>,
 /// A delegation unit given by the caller: in their scope and inside the congress's unit.
 async fn chosen_delegation(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     congress: &CongressRef,
     unit_id: i64,
 ) -> Result<i64, ApiError> {
-    let unit = find_in_scope(conn, scope, unit_id).await.map_err(|e| match e {
+    let unit = find_in_scope(conn, auth, unit_id).await.map_err(|e| match e {
         ApiError::NotFound => {
             ApiError::Validation(vec![FieldIssue::new("delegation_unit_id", "unknown_unit").with("value", unit_id)])
         }
@@ -261,13 +282,14 @@ fn members_in_scope(
 /// Makes an active member in the caller's scope a delegate (409 `already_delegate`).
 pub async fn add(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     congress_id: i64,
     input: &AddDelegate,
     actor: &Actor,
 ) -> Result<DelegateView, ApiError> {
+    let scope = auth.scope();
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let congress = writable(conn, scope, congress_id).await?;
+        let congress = writable(conn, auth, congress_id).await?;
         crules::delegates_addable(congress.status)?;
         let member: Option<MemberRow> = members_in_scope(scope)
             .filter(members::id.eq(input.member_id))
@@ -282,7 +304,7 @@ pub async fn add(
             return Err(DemocracyError::MemberNotActive.into());
         }
         let delegation = match input.delegation_unit_id {
-            Some(id) => chosen_delegation(conn, scope, &congress, id).await?,
+            Some(id) => chosen_delegation(conn, auth, &congress, id).await?,
             None => {
                 let id = crules::default_delegation((unit_id, &unit_path), &secondaries(conn).await?);
                 let path: String = units::table.filter(units::id.eq(id)).select(units::path).first(conn).await?;
@@ -303,7 +325,7 @@ pub async fn add(
             .returning(delegates::id)
             .get_result(conn)
             .await?;
-        let view = get(conn, congress.id, &Visible::All, id).await?;
+        let view = written(conn, congress.id, id).await?;
         audit::record(conn, actor, "delegate.create", "delegate", id, audit::NONE, Some(&view)).await?;
         Ok(view)
     })
@@ -315,16 +337,17 @@ pub async fn add(
 /// (`BulkAddReport`); a bad `delegation_unit_id` for the whole call is a 422.
 pub async fn bulk_add(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     congress_id: i64,
     input: &BulkAddDelegates,
     actor: &Actor,
 ) -> Result<BulkAddReport, ApiError> {
+    let scope = auth.scope();
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let congress = writable(conn, scope, congress_id).await?;
+        let congress = writable(conn, auth, congress_id).await?;
         crules::delegates_addable(congress.status)?;
         let chosen = match input.delegation_unit_id {
-            Some(id) => Some(chosen_delegation(conn, scope, &congress, id).await?),
+            Some(id) => Some(chosen_delegation(conn, auth, &congress, id).await?),
             None => None,
         };
         let mut seen = HashSet::new();
@@ -404,18 +427,18 @@ pub async fn bulk_add(
 /// Re-classifies a delegate while the congress is being prepared.
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     congress_id: i64,
     delegate_id: i64,
     input: &UpdateDelegate,
     actor: &Actor,
 ) -> Result<DelegateView, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let congress = writable(conn, scope, congress_id).await?;
-        let before = get(conn, congress.id, &Visible::All, delegate_id).await?;
+        let congress = writable(conn, auth, congress_id).await?;
+        let before = written(conn, congress.id, delegate_id).await?;
         crules::roll_editable(congress.status)?;
         let delegation = match input.delegation_unit_id {
-            Some(id) => Some(chosen_delegation(conn, scope, &congress, id).await?),
+            Some(id) => Some(chosen_delegation(conn, auth, &congress, id).await?),
             None => None,
         };
         diesel::update(delegates::table.filter(delegates::id.eq(delegate_id)))
@@ -427,7 +450,7 @@ pub async fn update(
             ))
             .execute(conn)
             .await?;
-        let after = get(conn, congress.id, &Visible::All, delegate_id).await?;
+        let after = written(conn, congress.id, delegate_id).await?;
         audit::record(conn, actor, "delegate.update", "delegate", delegate_id, Some(&before), Some(&after)).await?;
         Ok(after)
     })
@@ -444,14 +467,14 @@ struct InUse {
 /// co-signature or evaluation sheet already refers to them (409 `delegate_in_use`).
 pub async fn remove(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     congress_id: i64,
     delegate_id: i64,
     actor: &Actor,
 ) -> Result<(), ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let congress = writable(conn, scope, congress_id).await?;
-        let before = get(conn, congress.id, &Visible::All, delegate_id).await?;
+        let congress = writable(conn, auth, congress_id).await?;
+        let before = written(conn, congress.id, delegate_id).await?;
         crules::roll_editable(congress.status)?;
         let in_use = diesel::sql_query(
             "SELECT EXISTS (SELECT 1 FROM ballot_receipts WHERE delegate_id = $1) \

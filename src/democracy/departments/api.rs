@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::Actor;
-use crate::auth::permissions::{Permission, authorize, has_permission};
+use crate::auth::permissions::{Caller, Permission, authorize, has_permission};
 use crate::auth::principal::Principal;
 use crate::democracy::departments::dto::{
     AddHandler, CreateDepartment, DepartmentQuery, DepartmentView, HandlerView, UpdateDepartment,
@@ -42,12 +42,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[get("/departments")]
 pub async fn list_departments(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     ValidQuery(q): ValidQuery<DepartmentQuery>,
     ValidQuery(page): ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let (items, total) = store::list(&mut conn, &q, &page).await?;
+    let (items, total) = store::list(&mut conn, &Caller::of(&principal), &q, &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
 
@@ -66,7 +66,7 @@ pub async fn get_department(
 ) -> Result<HttpResponse, ApiError> {
     let with_handlers = has_permission(&principal, Permission::DepartmentsManage);
     let mut conn = state.pool.get().await?;
-    let department = store::get(&mut conn, id.into_inner(), with_handlers).await?;
+    let department = store::get(&mut conn, &Caller::of(&principal), id.into_inner(), with_handlers).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), department.version).json(department))
 }
 
@@ -88,9 +88,9 @@ pub async fn create_department(
     ctx: RequestContext,
     ValidJson(body): ValidJson<CreateDepartment>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Permission::DepartmentsManage)?;
+    let auth = authorize(&principal, Permission::DepartmentsManage)?;
     let mut conn = state.pool.get().await?;
-    let department = store::create(&mut conn, &body, &Actor::new(&principal, &ctx)).await?;
+    let department = store::create(&mut conn, &auth, &body, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Created();
     res.insert_header(("Location", format!("/api/v1/departments/{}", department.id)));
     Ok(with_etag(&mut res, department.version).json(department))
@@ -117,10 +117,10 @@ pub async fn update_department(
     if_match: IfMatch,
     ValidJson(body): ValidJson<UpdateDepartment>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Permission::DepartmentsManage)?;
+    let auth = authorize(&principal, Permission::DepartmentsManage)?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let department = store::update(&mut conn, id.into_inner(), &body, if_match, &actor).await?;
+    let department = store::update(&mut conn, &auth, id.into_inner(), &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), department.version).json(department))
 }
 
@@ -138,9 +138,9 @@ pub async fn list_department_handlers(
     id: web::Path<i64>,
     ValidQuery(page): ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Permission::DepartmentsManage)?;
+    let auth = authorize(&principal, Permission::DepartmentsManage)?;
     let mut conn = state.pool.get().await?;
-    let (items, total) = store::handlers(&mut conn, id.into_inner(), &page).await?;
+    let (items, total) = store::handlers(&mut conn, &auth, id.into_inner(), &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
 
@@ -164,10 +164,10 @@ pub async fn add_department_handler(
     id: web::Path<i64>,
     ValidJson(body): ValidJson<AddHandler>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Permission::DepartmentsManage)?;
+    let auth = authorize(&principal, Permission::DepartmentsManage)?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let handler = store::add_handler(&mut conn, id.into_inner(), body.user_id, &actor).await?;
+    let handler = store::add_handler(&mut conn, &auth, id.into_inner(), body.user_id, &actor).await?;
     Ok(HttpResponse::Created().json(handler))
 }
 
@@ -185,9 +185,9 @@ pub async fn remove_department_handler(
     ctx: RequestContext,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Permission::DepartmentsManage)?;
+    let auth = authorize(&principal, Permission::DepartmentsManage)?;
     let (id, user_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
-    store::remove_handler(&mut conn, id, user_id, &Actor::new(&principal, &ctx)).await?;
+    store::remove_handler(&mut conn, &auth, id, user_id, &Actor::new(&principal, &ctx)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

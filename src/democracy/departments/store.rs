@@ -7,6 +7,7 @@ use diesel::{BoolExpressionMethods, ExpressionMethods, JoinOnDsl, OptionalExtens
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
+use crate::auth::permissions::{Authorized, Caller, Proof};
 use crate::democracy::departments::dto::{
     CreateDepartment, DepartmentQuery, DepartmentView, HandledDepartment, HandlerView, UpdateDepartment,
 };
@@ -38,6 +39,7 @@ fn view((id, name, code, active, version, created_at, updated_at): DepartmentRow
 
 pub async fn list(
     conn: &mut AsyncPgConnection,
+    _me: &Caller,
     filter: &DepartmentQuery,
     page: &PageParams,
 ) -> Result<(Vec<DepartmentView>, i64), ApiError> {
@@ -64,7 +66,16 @@ pub async fn list(
 }
 
 /// The department, with its handler accounts when `with_handlers`.
-pub async fn get(conn: &mut AsyncPgConnection, id: i64, with_handlers: bool) -> Result<DepartmentView, ApiError> {
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    _me: &Caller,
+    id: i64,
+    with_handlers: bool,
+) -> Result<DepartmentView, ApiError> {
+    read(conn, id, with_handlers).await
+}
+
+async fn read(conn: &mut AsyncPgConnection, id: i64, with_handlers: bool) -> Result<DepartmentView, ApiError> {
     let row: DepartmentRow =
         departments::table.filter(departments::id.eq(id)).select(department_select!()).first(conn).await?;
     let mut department = view(row);
@@ -75,7 +86,7 @@ pub async fn get(conn: &mut AsyncPgConnection, id: i64, with_handlers: bool) -> 
 }
 
 /// (name, active) of a department, for the parts that refer to one.
-pub async fn name_and_state(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<(String, bool)>, ApiError> {
+async fn name_and_state(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<(String, bool)>, ApiError> {
     Ok(departments::table
         .filter(departments::id.eq(id))
         .select((departments::name, departments::active))
@@ -86,7 +97,12 @@ pub async fn name_and_state(conn: &mut AsyncPgConnection, id: i64) -> Result<Opt
 
 /// 422 `<field>` `unknown_department` / `department_inactive` unless the department exists
 /// and is active.
-pub async fn ensure_active(conn: &mut AsyncPgConnection, field: &str, id: i64) -> Result<(), ApiError> {
+pub async fn ensure_active(
+    conn: &mut AsyncPgConnection,
+    _proof: &impl Proof,
+    field: &str,
+    id: i64,
+) -> Result<(), ApiError> {
     match name_and_state(conn, id).await? {
         Some((_, true)) => Ok(()),
         Some((_, false)) => {
@@ -132,6 +148,7 @@ async fn handlers_of(
 /// A page of the department's handler accounts (404 for an unknown department).
 pub async fn handlers(
     conn: &mut AsyncPgConnection,
+    _auth: &Authorized,
     id: i64,
     page: &PageParams,
 ) -> Result<(Vec<HandlerView>, i64), ApiError> {
@@ -141,6 +158,7 @@ pub async fn handlers(
 
 pub async fn create(
     conn: &mut AsyncPgConnection,
+    _auth: &Authorized,
     input: &CreateDepartment,
     actor: &Actor,
 ) -> Result<DepartmentView, ApiError> {
@@ -150,7 +168,7 @@ pub async fn create(
             .returning(departments::id)
             .get_result(conn)
             .await?;
-        let after = get(conn, id, false).await?;
+        let after = read(conn, id, false).await?;
         audit::record(conn, actor, "department.create", "department", id, audit::NONE, Some(&after)).await?;
         Ok(after)
     })
@@ -159,6 +177,7 @@ pub async fn create(
 
 pub async fn update(
     conn: &mut AsyncPgConnection,
+    _auth: &Authorized,
     id: i64,
     input: &UpdateDepartment,
     if_match: IfMatch,
@@ -171,7 +190,7 @@ pub async fn update(
             .for_update()
             .first::<i64>(conn)
             .await?;
-        let before = get(conn, id, false).await?;
+        let before = read(conn, id, false).await?;
         if_match.check(before.version)?;
         diesel::update(departments::table.filter(departments::id.eq(id)))
             .set((
@@ -183,7 +202,7 @@ pub async fn update(
             ))
             .execute(conn)
             .await?;
-        let after = get(conn, id, false).await?;
+        let after = read(conn, id, false).await?;
         audit::record(conn, actor, "department.update", "department", id, Some(&before), Some(&after)).await?;
         Ok(after)
     })
@@ -207,6 +226,7 @@ async fn is_handler_account(conn: &mut AsyncPgConnection, user_id: i64) -> Resul
 /// `already_handler`.
 pub async fn add_handler(
     conn: &mut AsyncPgConnection,
+    _auth: &Authorized,
     id: i64,
     user_id: i64,
     actor: &Actor,
@@ -237,6 +257,7 @@ pub async fn add_handler(
 /// Removes a handler account (404 when it is not one of this department's).
 pub async fn remove_handler(
     conn: &mut AsyncPgConnection,
+    _auth: &Authorized,
     id: i64,
     user_id: i64,
     actor: &Actor,
@@ -260,7 +281,8 @@ pub async fn remove_handler(
 }
 
 /// The departments `user_id` handles proposals for, by name.
-pub async fn handled_by(conn: &mut AsyncPgConnection, user_id: i64) -> Result<Vec<HandledDepartment>, ApiError> {
+pub async fn handled_by(conn: &mut AsyncPgConnection, me: &Caller) -> Result<Vec<HandledDepartment>, ApiError> {
+    let Some(user_id) = me.user_id() else { return Ok(Vec::new()) };
     let rows: Vec<(i64, String, bool)> = departments::table
         .inner_join(department_handlers::table.on(department_handlers::department_id.eq(departments::id)))
         .filter(department_handlers::user_id.eq(user_id))

@@ -10,7 +10,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::Actor;
-use crate::auth::permissions::{Permission, authorize};
+use crate::auth::permissions::{Caller, Permission, authorize};
 use crate::auth::principal::Principal;
 use crate::democracy::evaluations::dto::{
     CampaignQuery, CampaignResults, CampaignSummary, CampaignView, CreateCampaign, MyCampaign, SheetReceipt,
@@ -48,12 +48,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[get("/evaluations")]
 pub async fn list_evaluations(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     ValidQuery(q): ValidQuery<CampaignQuery>,
     ValidQuery(page): ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let (items, total) = store::list(&mut conn, &q, &page).await?;
+    let (items, total) = store::list(&mut conn, &Caller::of(&principal), &q, &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
 
@@ -75,9 +75,9 @@ pub async fn create_evaluation(
     ctx: RequestContext,
     ValidJson(body): ValidJson<CreateCampaign>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Permission::EvaluationsManage)?;
+    let auth = authorize(&principal, Permission::EvaluationsManage)?;
     let mut conn = state.pool.get().await?;
-    let campaign = store::create(&mut conn, &body, &Actor::new(&principal, &ctx)).await?;
+    let campaign = store::create(&mut conn, &auth, &body, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Created();
     res.insert_header(("Location", format!("/api/v1/evaluations/{}", campaign.id)));
     Ok(with_etag(&mut res, campaign.version).json(campaign))
@@ -93,11 +93,11 @@ pub async fn create_evaluation(
 #[get("/evaluations/{id}")]
 pub async fn get_evaluation(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let campaign = store::get(&mut conn, id.into_inner()).await?;
+    let campaign = store::get(&mut conn, &Caller::of(&principal), id.into_inner()).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), campaign.version).json(campaign))
 }
 
@@ -121,10 +121,10 @@ pub async fn update_evaluation(
     if_match: IfMatch,
     ValidJson(body): ValidJson<UpdateCampaign>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Permission::EvaluationsManage)?;
+    let auth = authorize(&principal, Permission::EvaluationsManage)?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let campaign = store::update(&mut conn, id.into_inner(), &body, if_match, &actor).await?;
+    let campaign = store::update(&mut conn, &auth, id.into_inner(), &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), campaign.version).json(campaign))
 }
 
@@ -136,9 +136,9 @@ async fn transition(
     action: CampaignAction,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(principal, Permission::EvaluationsManage)?;
+    let auth = authorize(principal, Permission::EvaluationsManage)?;
     let mut conn = state.pool.get().await?;
-    let campaign = store::transition(&mut conn, id, action, if_match, &Actor::new(principal, ctx)).await?;
+    let campaign = store::transition(&mut conn, &auth, id, action, if_match, &Actor::new(principal, ctx)).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), campaign.version).json(campaign))
 }
 
@@ -210,7 +210,7 @@ pub async fn submit_evaluation_sheet(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let receipt = store::submit_sheet(&mut conn, id.into_inner(), &principal, &body, &actor).await?;
+    let receipt = store::submit_sheet(&mut conn, id.into_inner(), &Caller::of(&principal), &body, &actor).await?;
     Ok(HttpResponse::Created().json(receipt))
 }
 
@@ -228,11 +228,11 @@ pub async fn submit_evaluation_sheet(
 #[get("/evaluations/{id}/results")]
 pub async fn evaluation_results(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    Ok(HttpResponse::Ok().json(store::results(&mut conn, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(store::results(&mut conn, &Caller::of(&principal), id.into_inner()).await?))
 }
 
 /// Campaigns open for the caller's sheet (formal delegates of their congresses), with whether
@@ -250,6 +250,6 @@ pub async fn my_evaluations(
     ValidQuery(page): ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let (items, total) = store::mine(&mut conn, principal.member_id, &page).await?;
+    let (items, total) = store::mine(&mut conn, &Caller::of(&principal), principal.member_id, &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }

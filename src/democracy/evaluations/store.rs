@@ -14,7 +14,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
-use crate::auth::principal::Principal;
+use crate::auth::permissions::{Authorized, Caller};
 use crate::democracy::access;
 use crate::democracy::evaluations::dto::{
     CampaignQuery, CampaignResults, CampaignSummary, CampaignView, CreateCampaign, CriterionInput, CriterionResult,
@@ -96,7 +96,11 @@ async fn criteria_of(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<Criter
         .collect())
 }
 
-pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> Result<CampaignView, ApiError> {
+pub async fn get(conn: &mut AsyncPgConnection, _me: &Caller, id: i64) -> Result<CampaignView, ApiError> {
+    read(conn, id).await
+}
+
+async fn read(conn: &mut AsyncPgConnection, id: i64) -> Result<CampaignView, ApiError> {
     let r: CampaignRow = ec::table.filter(ec::id.eq(id)).select(campaign_select!()).first(conn).await?;
     Ok(CampaignView {
         id: r.0,
@@ -137,6 +141,7 @@ fn count_for(counts: &[(i64, i64)], id: i64) -> i64 {
 
 pub async fn list(
     conn: &mut AsyncPgConnection,
+    _me: &Caller,
     f: &CampaignQuery,
     page: &PageParams,
 ) -> Result<(Vec<CampaignSummary>, i64), ApiError> {
@@ -254,6 +259,7 @@ async fn replace_criteria(conn: &mut AsyncPgConnection, id: i64, criteria: &[Cri
 /// `unknown_congress`, 409 `congress_closed`).
 pub async fn create(
     conn: &mut AsyncPgConnection,
+    _auth: &Authorized,
     input: &CreateCampaign,
     actor: &Actor,
 ) -> Result<CampaignView, ApiError> {
@@ -277,7 +283,7 @@ pub async fn create(
             .await?;
         replace_targets(conn, id, &input.targets).await?;
         replace_criteria(conn, id, &input.criteria).await?;
-        let after = get(conn, id).await?;
+        let after = read(conn, id).await?;
         audit::record(conn, actor, "evaluation.create", "evaluation_campaign", id, audit::NONE, Some(&after)).await?;
         Ok(after)
     })
@@ -287,12 +293,13 @@ pub async fn create(
 /// Locks the campaign row and reads it.
 async fn lock(conn: &mut AsyncPgConnection, id: i64) -> Result<CampaignView, ApiError> {
     ec::table.filter(ec::id.eq(id)).select(ec::id).for_update().first::<i64>(conn).await?;
-    get(conn, id).await
+    read(conn, id).await
 }
 
 /// Changes a draft (409 `campaign_not_draft` once opened).
 pub async fn update(
     conn: &mut AsyncPgConnection,
+    _auth: &Authorized,
     id: i64,
     input: &UpdateCampaign,
     if_match: IfMatch,
@@ -320,7 +327,7 @@ pub async fn update(
         if let Some(criteria) = &input.criteria {
             replace_criteria(conn, id, criteria).await?;
         }
-        let after = get(conn, id).await?;
+        let after = read(conn, id).await?;
         audit::record(conn, actor, "evaluation.update", "evaluation_campaign", id, Some(&before), Some(&after)).await?;
         Ok(after)
     })
@@ -344,6 +351,7 @@ async fn turnout(conn: &mut AsyncPgConnection, id: i64, congress_id: i64) -> Res
 /// the results with `evaluation.published`) a campaign.
 pub async fn transition(
     conn: &mut AsyncPgConnection,
+    _auth: &Authorized,
     id: i64,
     action: CampaignAction,
     if_match: IfMatch,
@@ -375,7 +383,7 @@ pub async fn transition(
             ))
             .execute(conn)
             .await?;
-        let after = get(conn, id).await?;
+        let after = read(conn, id).await?;
         let verb = if action == CampaignAction::Open { "evaluation.open" } else { "evaluation.close" };
         audit::record(conn, actor, verb, "evaluation_campaign", id, Some(&before), Some(&after)).await?;
         if action == CampaignAction::Close {
@@ -400,7 +408,7 @@ pub async fn transition(
 pub async fn submit_sheet(
     conn: &mut AsyncPgConnection,
     id: i64,
-    principal: &Principal,
+    me: &Caller,
     input: &SubmitSheet,
     actor: &Actor,
 ) -> Result<SheetReceipt, ApiError> {
@@ -408,7 +416,7 @@ pub async fn submit_sheet(
         // Shared lock: sheets go in concurrently, but never past a close.
         let (congress_id, status): (i64, String) =
             ec::table.filter(ec::id.eq(id)).select((ec::congress_id, ec::status)).for_share().first(conn).await?;
-        let delegate = access::formal_delegate(conn, principal, congress_id).await?;
+        let delegate = access::formal_delegate(conn, me, congress_id).await?;
         if status_of(&status) != CampaignStatus::Open {
             return Err(DemocracyError::CampaignNotOpen.into());
         }
@@ -455,8 +463,8 @@ pub async fn submit_sheet(
 }
 
 /// The published results (409 `results_not_published` until the campaign closes).
-pub async fn results(conn: &mut AsyncPgConnection, id: i64) -> Result<CampaignResults, ApiError> {
-    let campaign = get(conn, id).await?;
+pub async fn results(conn: &mut AsyncPgConnection, _me: &Caller, id: i64) -> Result<CampaignResults, ApiError> {
+    let campaign = read(conn, id).await?;
     if campaign.status != CampaignStatus::Closed {
         return Err(DemocracyError::ResultsNotPublished.into());
     }
@@ -525,6 +533,7 @@ pub async fn results(conn: &mut AsyncPgConnection, id: i64) -> Result<CampaignRe
 /// their sheet is in.
 pub async fn mine(
     conn: &mut AsyncPgConnection,
+    _me: &Caller,
     member_id: Option<i64>,
     page: &PageParams,
 ) -> Result<(Vec<MyCampaign>, i64), ApiError> {

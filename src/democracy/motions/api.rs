@@ -10,8 +10,9 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::Actor;
-use crate::auth::permissions::{Permission, authorize};
+use crate::auth::permissions::{Caller, Permission, authorize};
 use crate::auth::principal::Principal;
+use crate::democracy::access::CongressAccess;
 use crate::democracy::motions::dto::{
     BallotAccepted, CastBallot, CreateMotion, MotionHistoryEntry, MotionQuery, MotionResult, MotionView, MyMotion,
     UpdateMotion,
@@ -107,13 +108,13 @@ pub async fn list_motions(
 ) -> Result<HttpResponse, ApiError> {
     let format = export::requested(&req, format.format);
     let mut conn = state.pool.get().await?;
+    let access = CongressAccess::of(&mut conn, &principal).await?;
     let congress_id = id.into_inner();
     if format == Format::Json {
-        let (items, total) =
-            store::list(&mut conn, &principal, congress_id, &q, page.per_page(), page.offset()).await?;
+        let (items, total) = store::list(&mut conn, &access, congress_id, &q, page.per_page(), page.offset()).await?;
         return Ok(HttpResponse::Ok().json(page.wrap(items, total)));
     }
-    let (items, _) = store::list(&mut conn, &principal, congress_id, &q, MAX_EXPORT_ROWS, 0).await?;
+    let (items, _) = store::list(&mut conn, &access, congress_id, &q, MAX_EXPORT_ROWS, 0).await?;
     export::respond(&motion_table(&items), format, "motions")
 }
 
@@ -138,7 +139,7 @@ pub async fn create_motion(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
-    let motion = store::create(&mut conn, &auth.scope, id.into_inner(), &body, &Actor::new(&principal, &ctx)).await?;
+    let motion = store::create(&mut conn, &auth, id.into_inner(), &body, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Created();
     res.insert_header(("Location", format!("/api/v1/motions/{}", motion.id)));
     Ok(with_etag(&mut res, motion.version).json(motion))
@@ -158,11 +159,8 @@ pub async fn list_my_motions(
     principal: Principal,
     ValidQuery(page): ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(member_id) = principal.member_id else {
-        return Ok(HttpResponse::Ok().json(page.wrap(Vec::<MyMotion>::new(), 0)));
-    };
     let mut conn = state.pool.get().await?;
-    let (items, total) = store::open_for_member(&mut conn, member_id, &page).await?;
+    let (items, total) = store::open_for_member(&mut conn, &Caller::of(&principal), &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
 
@@ -180,7 +178,8 @@ pub async fn get_motion(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let motion = store::get(&mut conn, &principal, id.into_inner()).await?;
+    let access = CongressAccess::of(&mut conn, &principal).await?;
+    let motion = store::get(&mut conn, &access, id.into_inner()).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), motion.version).json(motion))
 }
 
@@ -207,7 +206,7 @@ pub async fn update_motion(
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let motion = store::update(&mut conn, &auth.scope, id.into_inner(), &body, if_match, &actor).await?;
+    let motion = store::update(&mut conn, &auth, id.into_inner(), &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), motion.version).json(motion))
 }
 
@@ -230,7 +229,7 @@ pub async fn open_motion_voting(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
-    let motion = store::open_voting(&mut conn, &auth.scope, id.into_inner(), &Actor::new(&principal, &ctx)).await?;
+    let motion = store::open_voting(&mut conn, &auth, id.into_inner(), &Actor::new(&principal, &ctx)).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), motion.version).json(motion))
 }
 
@@ -254,7 +253,7 @@ pub async fn close_motion_voting(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
-    let motion = store::close_voting(&mut conn, &auth.scope, id.into_inner(), &Actor::new(&principal, &ctx)).await?;
+    let motion = store::close_voting(&mut conn, &auth, id.into_inner(), &Actor::new(&principal, &ctx)).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), motion.version).json(motion))
 }
 
@@ -287,8 +286,17 @@ pub async fn cast_ballot(
     ValidJson(body): ValidJson<CastBallot>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
+    let access = CongressAccess::of(&mut conn, &principal).await?;
     let motion_id = id.into_inner();
-    store::cast_ballot(&mut conn, &principal, motion_id, body.choice, &Actor::new(&principal, &ctx)).await?;
+    store::cast_ballot(
+        &mut conn,
+        &access,
+        &Caller::of(&principal),
+        motion_id,
+        body.choice,
+        &Actor::new(&principal, &ctx),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(BallotAccepted { motion_id, voted: true }))
 }
 
@@ -308,7 +316,8 @@ pub async fn get_motion_result(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    Ok(HttpResponse::Ok().json(store::result(&mut conn, &principal, id.into_inner()).await?))
+    let access = CongressAccess::of(&mut conn, &principal).await?;
+    Ok(HttpResponse::Ok().json(store::result(&mut conn, &access, id.into_inner()).await?))
 }
 
 /// The motion's changes (create, edit, open-voting, close-voting), oldest first, with who made them.
@@ -329,6 +338,7 @@ pub async fn motion_history(
     ValidQuery(page): ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let (items, total) = store::history(&mut conn, &principal, id.into_inner(), &page).await?;
+    let access = CongressAccess::of(&mut conn, &principal).await?;
+    let (items, total) = store::history(&mut conn, &access, id.into_inner(), &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }

@@ -10,16 +10,15 @@ use crate::democracy::error::DemocracyError;
 use chrono::{DateTime, Utc};
 use diesel::dsl::{count_star, exists, not};
 use diesel::{
-    BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods, OptionalExtension, QueryDsl,
-    Queryable, QueryableByName, Selectable, SelectableHelper,
+    BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods, QueryDsl, Queryable,
+    QueryableByName, Selectable, SelectableHelper,
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
-use crate::auth::permissions::{Permission, UnitScope, authorize};
-use crate::auth::principal::Principal;
-use crate::democracy::access::{self, CongressRef};
+use crate::auth::permissions::{Authorized, Caller};
+use crate::democracy::access::{self, CongressAccess, CongressRef};
 use crate::democracy::motions::dto::{
     CreateMotion, FrozenResult, MajorityView, MotionHistoryEntry, MotionQuery, MotionResult, MotionView, MyMotion,
     QuorumView, UpdateMotion,
@@ -27,13 +26,11 @@ use crate::democracy::motions::dto::{
 use crate::democracy::motions::rules as motions_rules;
 use crate::democracy::motions::rules::{Attendance, Tally};
 use crate::democracy::motions::rules::{MotionAction, motion_transition};
-use crate::democracy::types::{Choice, CongressLevel, CongressStatus, MotionKind, MotionStatus};
+use crate::democracy::types::{Choice, CongressStatus, MotionKind, MotionStatus};
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
 use crate::http::pagination::PageParams;
-use crate::schema::{
-    ballot_receipts, ballots, check_ins, congresses, delegates, members, motion_history, motions, units, users,
-};
+use crate::schema::{ballot_receipts, ballots, check_ins, congresses, delegates, motion_history, motions, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = motions, check_for_backend(diesel::pg::Pg))]
@@ -113,44 +110,13 @@ async fn row_for_update(conn: &mut AsyncPgConnection, id: i64) -> Result<MotionR
 // Who may see and run a congress's motions
 // ---------------------------------------------------------------------------------------
 
-/// Whether the caller may read the motions of `congress`: everyone for a school congress;
-/// for a unit's own congress, administrators with it in scope, that unit's members and the
-/// congress's delegates. Otherwise 404 (nothing leaks).
-pub async fn ensure_visible(
-    conn: &mut AsyncPgConnection,
-    principal: &Principal,
-    congress: &CongressRef,
-) -> Result<(), ApiError> {
-    if congress.level == CongressLevel::School {
-        return Ok(());
-    }
-    if authorize(principal, Permission::CongressesRead).is_ok_and(|a| congress.in_scope(&a.scope)) {
-        return Ok(());
-    }
-    if let Some(member_id) = principal.member_id {
-        let path: Option<String> = members::table
-            .inner_join(units::table.on(units::id.eq(members::unit_id)))
-            .filter(members::id.eq(member_id))
-            .select(units::path)
-            .first(conn)
-            .await
-            .optional()?;
-        if path.is_some_and(|p| p.starts_with(&congress.unit_path)) {
-            return Ok(());
-        }
-        if access::delegate_of(conn, congress.id, member_id).await?.is_some() {
-            return Ok(());
-        }
-    }
-    Err(ApiError::NotFound)
-}
-
 /// The congress of a motion a manager acts on: 404 outside the manager's scope.
 async fn managed_congress(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     congress_id: i64,
 ) -> Result<CongressRef, ApiError> {
+    let scope = auth.scope();
     let congress = access::congress(conn, congress_id).await?;
     congress.ensure_in_scope(scope)?;
     Ok(congress)
@@ -199,14 +165,14 @@ fn filtered(congress_id: i64, q: &MotionQuery) -> motions::BoxedQuery<'static, d
 /// A congress's motions in agenda order (sitting, then creation).
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    principal: &Principal,
+    access: &CongressAccess,
     congress_id: i64,
     q: &MotionQuery,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<MotionView>, i64), ApiError> {
     let congress = access::congress(conn, congress_id).await?;
-    ensure_visible(conn, principal, &congress).await?;
+    access.ensure_sees(&congress)?;
     let total: i64 = filtered(congress_id, q).count().get_result(conn).await?;
     let rows: Vec<MotionRow> = filtered(congress_id, q)
         .order((motions::sitting.asc(), motions::id.asc()))
@@ -218,21 +184,21 @@ pub async fn list(
     Ok((rows.iter().map(MotionRow::view).collect(), total))
 }
 
-pub async fn get(conn: &mut AsyncPgConnection, principal: &Principal, id: i64) -> Result<MotionView, ApiError> {
+pub async fn get(conn: &mut AsyncPgConnection, access: &CongressAccess, id: i64) -> Result<MotionView, ApiError> {
     let motion = row(conn, id).await?;
     let congress = access::congress(conn, motion.congress_id).await?;
-    ensure_visible(conn, principal, &congress).await?;
+    access.ensure_sees(&congress)?;
     Ok(motion.view())
 }
 
 /// The motion's changes, oldest first, for those who may see the motion.
 pub async fn history(
     conn: &mut AsyncPgConnection,
-    principal: &Principal,
+    access: &CongressAccess,
     id: i64,
     page: &PageParams,
 ) -> Result<(Vec<MotionHistoryEntry>, i64), ApiError> {
-    get(conn, principal, id).await?;
+    get(conn, access, id).await?;
     let total: i64 = motion_history::table.filter(motion_history::motion_id.eq(id)).count().get_result(conn).await?;
     type Row = (i64, String, Option<String>, String, Option<i64>, Option<String>, DateTime<Utc>);
     let rows: Vec<Row> = motion_history::table
@@ -320,10 +286,10 @@ async fn cast_count(conn: &mut AsyncPgConnection, motion_id: i64) -> Result<i64,
 
 /// The result: live turnout while voting (no per-choice counts, no verdict), the frozen
 /// figures after close.
-pub async fn result(conn: &mut AsyncPgConnection, principal: &Principal, id: i64) -> Result<MotionResult, ApiError> {
+pub async fn result(conn: &mut AsyncPgConnection, access: &CongressAccess, id: i64) -> Result<MotionResult, ApiError> {
     let motion = row(conn, id).await?;
     let congress = access::congress(conn, motion.congress_id).await?;
-    ensure_visible(conn, principal, &congress).await?;
+    access.ensure_sees(&congress)?;
     let rule = congress.rule;
     let status = motion.status();
     let (att, tally) = match motion.frozen() {
@@ -378,9 +344,10 @@ pub async fn result(conn: &mut AsyncPgConnection, principal: &Principal, id: i64
 /// Motions in voting where the member is a formal delegate and has not voted yet.
 pub async fn open_for_member(
     conn: &mut AsyncPgConnection,
-    member_id: i64,
+    me: &Caller,
     page: &PageParams,
 ) -> Result<(Vec<MyMotion>, i64), ApiError> {
+    let Some(member_id) = me.member_id() else { return Ok((Vec::new(), 0)) };
     let query = || {
         motions::table
             .inner_join(delegates::table.on(delegates::congress_id.eq(motions::congress_id)))
@@ -445,13 +412,13 @@ pub async fn open_for_member(
 
 pub async fn create(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     congress_id: i64,
     input: &CreateMotion,
     actor: &Actor,
 ) -> Result<MotionView, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let congress = managed_congress(conn, scope, congress_id).await?;
+        let congress = managed_congress(conn, auth, congress_id).await?;
         congress.ensure_not_closed()?;
         let id: i64 = diesel::insert_into(motions::table)
             .values((
@@ -476,7 +443,7 @@ pub async fn create(
 /// description clears it.
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     id: i64,
     input: &UpdateMotion,
     if_match: IfMatch,
@@ -484,7 +451,7 @@ pub async fn update(
 ) -> Result<MotionView, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
         let before = row_for_update(conn, id).await?;
-        let congress = managed_congress(conn, scope, before.congress_id).await?;
+        let congress = managed_congress(conn, auth, before.congress_id).await?;
         if_match.check(before.version)?;
         congress.ensure_not_closed()?;
         refuse(MotionAction::Edit, before.status())?;
@@ -509,13 +476,13 @@ pub async fn update(
 /// draft → voting, while the congress is in session.
 pub async fn open_voting(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     id: i64,
     actor: &Actor,
 ) -> Result<MotionView, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
         let before = row_for_update(conn, id).await?;
-        let congress = managed_congress(conn, scope, before.congress_id).await?;
+        let congress = managed_congress(conn, auth, before.congress_id).await?;
         let to = refuse(MotionAction::OpenVoting, before.status())?;
         if congress.status != CongressStatus::InSession {
             return Err(DemocracyError::CongressNotInSession.into());
@@ -542,14 +509,14 @@ pub async fn open_voting(
 /// the motion and emits `motion.result` (counts only).
 pub async fn close_voting(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     id: i64,
     actor: &Actor,
 ) -> Result<MotionView, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
         // The exclusive lock waits for ballots in flight (they hold a share lock on the row).
         let before = row_for_update(conn, id).await?;
-        let congress = managed_congress(conn, scope, before.congress_id).await?;
+        let congress = managed_congress(conn, auth, before.congress_id).await?;
         let to = refuse(MotionAction::CloseVoting, before.status())?;
         let att = attendance(conn, congress.id, before.sitting).await?;
         // Rewrites the ballots in random order, so nothing on disk follows the order of voting.
@@ -609,7 +576,8 @@ pub async fn close_voting(
 /// (409 `already_voted`) before any choice is written.
 pub async fn cast_ballot(
     conn: &mut AsyncPgConnection,
-    principal: &Principal,
+    access: &CongressAccess,
+    me: &Caller,
     id: i64,
     choice: Choice,
     actor: &Actor,
@@ -623,8 +591,8 @@ pub async fn cast_ballot(
             .first(conn)
             .await?;
         let congress = access::congress(conn, congress_id).await?;
-        ensure_visible(conn, principal, &congress).await?;
-        let delegate = access::formal_delegate(conn, principal, congress_id).await?;
+        access.ensure_sees(&congress)?;
+        let delegate = access::formal_delegate(conn, me, congress_id).await?;
         refuse(MotionAction::CastBallot, MotionStatus::parse(&status).unwrap_or(MotionStatus::Draft))?;
         if congress.status != CongressStatus::InSession {
             return Err(DemocracyError::CongressNotInSession.into());

@@ -8,14 +8,14 @@ use actix_web::{HttpResponse, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::Actor;
-use crate::auth::permissions::{Permission, authorize, has_permission};
+use crate::auth::permissions::{Permission, authorize};
 use crate::auth::principal::Principal;
+use crate::democracy::proposals::access::ProposalAccess;
 use crate::democracy::proposals::decisions as proposals_decisions;
 use crate::democracy::proposals::dto::{
     AssignBody, CommentBody, CosignBody, ExtensionBody, FeedbackBody, MergeBody, ProposalView, ReasonBody, ReopenBody,
     ReplyBody,
 };
-use crate::democracy::proposals::store::{self as store, Viewer};
 use crate::democracy::proposals::workflow as proposals_workflow;
 use crate::democracy::proposals::workflow::Acting;
 use crate::error::{ApiError, Problem};
@@ -44,9 +44,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// The caller's standing on proposals.
-async fn standing(state: &AppState, principal: &Principal) -> Result<(crate::db::DbConn, Viewer), ApiError> {
+async fn standing(state: &AppState, principal: &Principal) -> Result<(crate::db::DbConn, ProposalAccess), ApiError> {
     let mut conn = state.pool.get().await?;
-    let viewer = store::viewer(&mut conn, principal).await?;
+    let viewer = ProposalAccess::of(&mut conn, principal).await?;
     Ok((conn, viewer))
 }
 
@@ -59,8 +59,7 @@ macro_rules! act {
     ($state:ident, $principal:ident, $ctx:ident, $id:ident, |$conn:ident, $a:ident, $pid:ident| $call:expr) => {{
         let (mut conn, viewer) = standing(&$state, &$principal).await?;
         let actor = Actor::new(&$principal, &$ctx);
-        let decides = has_permission(&$principal, Permission::ProposalsDecide);
-        let acting = Acting { config: &$state.config, viewer: &viewer, actor: &actor, decides };
+        let acting = Acting { config: &$state.config, viewer: &viewer, actor: &actor };
         let ($conn, $a, $pid) = (&mut conn, &acting, $id.into_inner());
         Ok(respond($call.await?))
     }};

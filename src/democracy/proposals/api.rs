@@ -11,8 +11,9 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::Actor;
-use crate::auth::permissions::{Permission, authorize};
+use crate::auth::permissions::{Caller, Permission, authorize};
 use crate::auth::principal::Principal;
+use crate::democracy::proposals::access::ProposalAccess;
 use crate::democracy::proposals::dto::{
     CosignInvitation, CreateProposal, HandlingReport, ProposalHistoryEntry, ProposalQuery, ProposalSummary,
     ProposalView, PublicProposal, PublicProposalQuery, ReportFormat, ReportFormatQuery, UpdateProposal,
@@ -97,7 +98,7 @@ pub async fn list_proposals(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let viewer = store::viewer(&mut conn, &principal).await?;
+    let viewer = ProposalAccess::of(&mut conn, &principal).await?;
     match export::requested(&req, format.format) {
         Format::Json => {
             let (items, total) = lists::list(&mut conn, &viewer, &q, &page).await?;
@@ -120,12 +121,12 @@ pub async fn list_proposals(
 #[get("/proposals/public")]
 pub async fn list_public_proposals(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     ValidQuery(q): ValidQuery<PublicProposalQuery>,
     ValidQuery(page): ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let (items, total) = lists::public_list(&mut conn, &q, &page).await?;
+    let (items, total) = lists::public_list(&mut conn, &Caller::of(&principal), &q, &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
 
@@ -149,7 +150,7 @@ pub async fn create_proposal(
     ValidJson(body): ValidJson<CreateProposal>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let p = proposals_drafts::create(&mut conn, &principal, &body, &Actor::new(&principal, &ctx)).await?;
+    let p = proposals_drafts::create(&mut conn, &Caller::of(&principal), &body, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Created();
     res.insert_header((header::LOCATION, format!("/api/v1/proposals/{}", p.id)));
     Ok(with_etag(&mut res, p.version).json(p))
@@ -169,7 +170,7 @@ pub async fn get_proposal(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let viewer = store::viewer(&mut conn, &principal).await?;
+    let viewer = ProposalAccess::of(&mut conn, &principal).await?;
     let p = store::get(&mut conn, &viewer, id.into_inner()).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), p.version).json(p))
 }
@@ -197,7 +198,7 @@ pub async fn update_proposal(
     ValidJson(body): ValidJson<UpdateProposal>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let viewer = store::viewer(&mut conn, &principal).await?;
+    let viewer = ProposalAccess::of(&mut conn, &principal).await?;
     let actor = Actor::new(&principal, &ctx);
     let p = proposals_drafts::update(&mut conn, &viewer, id.into_inner(), &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), p.version).json(p))
@@ -218,7 +219,7 @@ pub async fn proposal_history(
     ValidQuery(page): ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let viewer = store::viewer(&mut conn, &principal).await?;
+    let viewer = ProposalAccess::of(&mut conn, &principal).await?;
     let (items, total) = store::history(&mut conn, &viewer, id.into_inner(), &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
@@ -237,7 +238,7 @@ pub async fn my_proposals(
     ValidQuery(page): ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let viewer = store::viewer(&mut conn, &principal).await?;
+    let viewer = ProposalAccess::of(&mut conn, &principal).await?;
     let (items, total) = lists::mine(&mut conn, &viewer, &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
@@ -256,7 +257,7 @@ pub async fn my_cosign_invitations(
     ValidQuery(page): ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let viewer = store::viewer(&mut conn, &principal).await?;
+    let viewer = ProposalAccess::of(&mut conn, &principal).await?;
     let (items, total) = lists::pending_invitations(&mut conn, &viewer, &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
@@ -279,9 +280,9 @@ pub async fn proposal_handling_report(
     id: web::Path<i64>,
     ValidQuery(q): ValidQuery<ReportFormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Permission::ProposalsRead)?;
+    let auth = authorize(&principal, Permission::ProposalsRead)?;
     let mut conn = state.pool.get().await?;
-    let report: HandlingReport = proposals_report::report(&mut conn, id.into_inner()).await?;
+    let report: HandlingReport = proposals_report::report(&mut conn, &auth, id.into_inner()).await?;
     match q.format.unwrap_or(ReportFormat::Json) {
         ReportFormat::Json => Ok(HttpResponse::Ok().json(report)),
         ReportFormat::Markdown => Ok(HttpResponse::Ok()

@@ -106,7 +106,7 @@ pub async fn merge(
         if body.into_proposal_id == id {
             return Err(bad_target());
         }
-        let target = store::core_for_update(conn, body.into_proposal_id).await.map_err(|e| match e {
+        let target = store::lock_core_unchecked(conn, body.into_proposal_id).await.map_err(|e| match e {
             ApiError::NotFound => bad_target(),
             other => other,
         })?;

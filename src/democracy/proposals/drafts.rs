@@ -11,10 +11,11 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
-use crate::auth::principal::Principal;
+use crate::auth::permissions::Caller;
 use crate::democracy::access;
+use crate::democracy::proposals::access::ProposalAccess;
 use crate::democracy::proposals::dto::{CreateProposal, ProposalView, UpdateProposal};
-use crate::democracy::proposals::store::{self as store, Viewer};
+use crate::democracy::proposals::store;
 use crate::democracy::types::ProposalStatus;
 use crate::error::{ApiError, FieldIssue};
 use crate::http::etag::IfMatch;
@@ -34,7 +35,7 @@ async fn check_category(conn: &mut AsyncPgConnection, category: &str) -> Result<
 
 /// Field issues for the invited co-signers: each a formal delegate of the congress, not the
 /// proposer, listed once.
-pub async fn cosigner_issues(
+async fn cosigner_issues_unchecked(
     conn: &mut AsyncPgConnection,
     congress_id: i64,
     proposer_delegate_id: i64,
@@ -75,7 +76,7 @@ async fn add_cosigners(conn: &mut AsyncPgConnection, proposal_id: i64, ids: &[i6
 
 pub async fn create(
     conn: &mut AsyncPgConnection,
-    principal: &Principal,
+    me: &Caller,
     body: &CreateProposal,
     actor: &Actor,
 ) -> Result<ProposalView, ApiError> {
@@ -87,10 +88,10 @@ pub async fn create(
                 ]),
                 other => other,
             })?;
-            let delegate = access::formal_delegate(conn, principal, congress.id).await?;
+            let delegate = access::formal_delegate(conn, me, congress.id).await?;
             congress.ensure_not_closed()?;
             check_category(conn, &body.category).await?;
-            let issues = cosigner_issues(conn, congress.id, delegate.id, &body.cosigner_delegate_ids).await?;
+            let issues = cosigner_issues_unchecked(conn, congress.id, delegate.id, &body.cosigner_delegate_ids).await?;
             if !issues.is_empty() {
                 return Err(ApiError::Validation(issues));
             }
@@ -126,22 +127,22 @@ pub async fn create(
             Ok(id)
         })
         .await?;
-    store::view(conn, id).await
+    store::view_unchecked(conn, id).await
 }
 
 /// Edits a draft; while the proposal gathers co-signatures only new co-signers may be added.
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    viewer: &Viewer,
+    viewer: &ProposalAccess,
     id: i64,
     body: &UpdateProposal,
     if_match: IfMatch,
     actor: &Actor,
 ) -> Result<ProposalView, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let c = store::core_for_update(conn, id).await?;
-        let rel = store::relation(conn, viewer, &c).await?;
-        if !store::can_see(viewer, rel, c.status) {
+        let c = store::lock_core_unchecked(conn, id).await?;
+        let rel = viewer.relation(conn, c.id, c.proposer_delegate_id).await?;
+        if !viewer.sees(rel, c.status) {
             return Err(ApiError::NotFound);
         }
         if !rel.proposer {
@@ -163,7 +164,7 @@ pub async fn update(
             check_category(conn, category).await?;
         }
         if let Some(ids) = &body.cosigner_delegate_ids {
-            let issues = cosigner_issues(conn, c.congress_id, c.proposer_delegate_id, ids).await?;
+            let issues = cosigner_issues_unchecked(conn, c.congress_id, c.proposer_delegate_id, ids).await?;
             if !issues.is_empty() {
                 return Err(ApiError::Validation(issues));
             }
@@ -189,7 +190,7 @@ pub async fn update(
             }
             add_cosigners(conn, id, ids).await?;
         }
-        let before = store::view(conn, id).await?;
+        let before = store::view_unchecked(conn, id).await?;
         diesel::update(proposals::table.filter(proposals::id.eq(id)))
             .set((
                 body.title.as_deref().map(|t| proposals::title.eq(t.trim().to_owned())),
@@ -203,10 +204,10 @@ pub async fn update(
             ))
             .execute(conn)
             .await?;
-        let after = store::view(conn, id).await?;
+        let after = store::view_unchecked(conn, id).await?;
         audit::record(conn, actor, "proposal.update", "proposal", id, Some(&before), Some(&after)).await?;
         Ok(())
     })
     .await?;
-    store::view(conn, id).await
+    store::view_unchecked(conn, id).await
 }

@@ -10,11 +10,13 @@ use diesel::{
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::auth::permissions::Caller;
+use crate::democracy::proposals::access::ProposalAccess;
 use crate::democracy::proposals::dto::{
     CosignInvitation, ProposalQuery, ProposalSummary, PublicProposal, PublicProposalQuery,
 };
 use crate::democracy::proposals::rules;
-use crate::democracy::proposals::store::{Viewer, brief_or_unknown, briefs, visible_sql};
+use crate::democracy::proposals::store::{brief_or_unknown, briefs_unchecked};
 use crate::democracy::types::{Feedback, ProposalStatus, ResultCode};
 use crate::error::ApiError;
 use crate::http::pagination::PageParams;
@@ -87,7 +89,7 @@ async fn leads_and_results(
 async fn summaries(conn: &mut AsyncPgConnection, rows: Vec<SummaryRow>) -> Result<Vec<ProposalSummary>, ApiError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let proposer_ids: Vec<i64> = rows.iter().map(|r| r.6).collect();
-    let names = briefs(conn, &proposer_ids).await?;
+    let names = briefs_unchecked(conn, &proposer_ids).await?;
     let (leads, results) = leads_and_results(conn, &ids).await?;
     let today = today_shanghai();
     Ok(rows
@@ -148,13 +150,13 @@ fn filtered<'a>(q: &ProposalQuery) -> proposals::BoxedQuery<'a, diesel::pg::Pg> 
 /// Proposals the viewer may see, matching `q`, newest first.
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    viewer: &Viewer,
+    viewer: &ProposalAccess,
     q: &ProposalQuery,
     page: &PageParams,
 ) -> Result<(Vec<ProposalSummary>, i64), ApiError> {
-    let total: i64 = filtered(q).filter(visible_sql(viewer)).count().get_result(conn).await?;
+    let total: i64 = filtered(q).filter(viewer.predicate()).count().get_result(conn).await?;
     let rows: Vec<SummaryRow> = filtered(q)
-        .filter(visible_sql(viewer))
+        .filter(viewer.predicate())
         .select(summary_select!())
         .order((proposals::number.asc().nulls_last(), proposals::id.desc()))
         .limit(page.per_page())
@@ -167,12 +169,12 @@ pub async fn list(
 /// Every matching visible proposal, for exports (bounded).
 pub async fn list_all(
     conn: &mut AsyncPgConnection,
-    viewer: &Viewer,
+    viewer: &ProposalAccess,
     q: &ProposalQuery,
     max: i64,
 ) -> Result<Vec<ProposalSummary>, ApiError> {
     let rows: Vec<SummaryRow> = filtered(q)
-        .filter(visible_sql(viewer))
+        .filter(viewer.predicate())
         .select(summary_select!())
         .order((proposals::number.asc().nulls_last(), proposals::id.desc()))
         .limit(max)
@@ -187,6 +189,7 @@ pub const PUBLIC_STATUSES: [&str; 5] = ["accepted", "assigned", "replied", "feed
 /// The public list of accepted proposals with their latest reply, by number.
 pub async fn public_list(
     conn: &mut AsyncPgConnection,
+    _me: &Caller,
     q: &PublicProposalQuery,
     page: &PageParams,
 ) -> Result<(Vec<PublicProposal>, i64), ApiError> {
@@ -206,7 +209,7 @@ pub async fn public_list(
         .load(conn)
         .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let names = briefs(conn, &rows.iter().map(|r| r.6).collect::<Vec<_>>()).await?;
+    let names = briefs_unchecked(conn, &rows.iter().map(|r| r.6).collect::<Vec<_>>()).await?;
     let (leads, results) = leads_and_results(conn, &ids).await?;
     // The published text: what the proposal asked for, next to what the university replied.
     let texts: std::collections::HashMap<i64, (String, String, String)> = proposals::table
@@ -248,15 +251,15 @@ pub async fn public_list(
 /// The caller's own proposals (as proposer or co-proposer), drafts included.
 pub async fn mine(
     conn: &mut AsyncPgConnection,
-    viewer: &Viewer,
+    viewer: &ProposalAccess,
     page: &PageParams,
 ) -> Result<(Vec<ProposalSummary>, i64), ApiError> {
     let own = || {
         let co = proposal_coproposers::table
-            .filter(proposal_coproposers::delegate_id.eq_any(viewer.delegate_ids.clone()))
+            .filter(proposal_coproposers::delegate_id.eq_any(viewer.delegate_ids().to_vec()))
             .select(proposal_coproposers::proposal_id);
         proposals::table
-            .filter(proposals::proposer_delegate_id.eq_any(viewer.delegate_ids.clone()).or(proposals::id.eq_any(co)))
+            .filter(proposals::proposer_delegate_id.eq_any(viewer.delegate_ids().to_vec()).or(proposals::id.eq_any(co)))
             .into_boxed()
     };
     let total: i64 = own().count().get_result(conn).await?;
@@ -273,13 +276,13 @@ pub async fn mine(
 /// Invitations to co-sign the caller has not answered, on proposals still gathering them.
 pub async fn pending_invitations(
     conn: &mut AsyncPgConnection,
-    viewer: &Viewer,
+    viewer: &ProposalAccess,
     page: &PageParams,
 ) -> Result<(Vec<CosignInvitation>, i64), ApiError> {
     let pending = || {
         proposal_cosigners::table
             .inner_join(proposals::table.on(proposals::id.eq(proposal_cosigners::proposal_id)))
-            .filter(proposal_cosigners::delegate_id.eq_any(viewer.delegate_ids.clone()))
+            .filter(proposal_cosigners::delegate_id.eq_any(viewer.delegate_ids().to_vec()))
             .filter(proposal_cosigners::status.eq("pending"))
             .filter(proposals::status.eq_any(["submitted", "under_review"]))
             .into_boxed()
@@ -299,7 +302,7 @@ pub async fn pending_invitations(
         .offset(page.offset())
         .load(conn)
         .await?;
-    let names = briefs(conn, &rows.iter().map(|r| r.4).collect::<Vec<_>>()).await?;
+    let names = briefs_unchecked(conn, &rows.iter().map(|r| r.4).collect::<Vec<_>>()).await?;
     let items = rows
         .into_iter()
         .map(|(proposal_id, congress_id, title, category, proposer, invited_at)| {

@@ -1,3 +1,4 @@
+pub mod access;
 pub mod actions_api;
 pub mod api;
 pub mod decisions;

@@ -13,6 +13,7 @@ use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 
+use crate::auth::permissions::{Authorized, Permission};
 use crate::config::Config;
 use crate::democracy::types::ProposalStatus;
 use crate::error::ApiError;
@@ -85,7 +86,9 @@ pub fn register(r: &mut Registry) {
     r.schedule(crate::jobs::Schedule::daily(JOB_KIND, 1));
     r.register(JOB_KIND, |ctx: Arc<JobContext>, _job: ClaimedJob| async move {
         let mut conn = ctx.pool.get().await.map_err(|e| JobError::Retry(e.to_string()))?;
-        send_due(&mut conn, &ctx.config, today_shanghai()).await.map_err(|e| JobError::Retry(e.to_string()))?;
+        send_due(&mut conn, &Authorized::system(Permission::ProposalsDecide), &ctx.config, today_shanghai())
+            .await
+            .map_err(|e| JobError::Retry(e.to_string()))?;
         Ok(())
     });
 }
@@ -93,7 +96,12 @@ pub fn register(r: &mut Registry) {
 type Candidate = (i64, Option<String>, String, String, Option<NaiveDate>, Option<NaiveDate>, i64);
 
 /// Sends every reminder due on `today` that has not been sent; returns how many were sent.
-pub async fn send_due(conn: &mut AsyncPgConnection, config: &Config, today: NaiveDate) -> Result<usize, ApiError> {
+pub async fn send_due(
+    conn: &mut AsyncPgConnection,
+    _auth: &Authorized,
+    config: &Config,
+    today: NaiveDate,
+) -> Result<usize, ApiError> {
     let candidates: Vec<Candidate> = proposals::table
         .inner_join(delegates::table.on(delegates::id.eq(proposals::proposer_delegate_id)))
         .filter(proposals::status.eq_any(["assigned", "replied"]))

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::auth::permissions::Authorized;
 use crate::democracy::proposals::dto::{CodeCount, DepartmentLoad, HandlingLine, HandlingReport};
 use crate::democracy::proposals::rules;
 use crate::democracy::types::{Feedback, ProposalStatus, ResultCode, ResultCodeCounts};
@@ -195,7 +196,11 @@ pub fn markdown(r: &HandlingReport) -> String {
 type Row = (i64, Option<String>, String, String, String, String, Option<NaiveDate>, Option<String>, Option<String>);
 
 /// The report of one congress (404 when it does not exist).
-pub async fn report(conn: &mut AsyncPgConnection, congress_id: i64) -> Result<HandlingReport, ApiError> {
+pub async fn report(
+    conn: &mut AsyncPgConnection,
+    _auth: &Authorized,
+    congress_id: i64,
+) -> Result<HandlingReport, ApiError> {
     let (name, year): (String, i32) =
         congresses::table.find(congress_id).select((congresses::name, congresses::year)).first(conn).await?;
     let rows: Vec<Row> = proposals::table

@@ -6,14 +6,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::sql;
-use diesel::sql_types::{Array, BigInt, Bool};
 use diesel::{ExpressionMethods, JoinOnDsl, NullableExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::auth::permissions::{Permission, has_permission};
-use crate::auth::principal::Principal;
-use crate::democracy::access;
+use crate::democracy::proposals::access::{ProposalAccess, Relation};
 use crate::democracy::proposals::dto::{
     CosignerView, DelegateBrief, ExtensionView, ProposalDepartmentView, ProposalHistoryEntry, ProposalView, ReplyView,
 };
@@ -26,74 +22,6 @@ use crate::schema::{
     congresses, delegates, departments, members, proposal_coproposers, proposal_cosigners, proposal_departments,
     proposal_history, proposal_replies, proposals, units, users,
 };
-
-/// Who is looking, as far as proposals are concerned.
-#[derive(Debug, Clone, Default)]
-pub struct Viewer {
-    pub user_id: Option<i64>,
-    pub member_id: Option<i64>,
-    /// The caller's delegate records (one per congress they sit in).
-    pub delegate_ids: Vec<i64>,
-    /// Committee, union admins and API clients with `proposals:read`.
-    pub reads_all: bool,
-    /// The departments the caller handles for.
-    pub department_ids: Vec<i64>,
-}
-
-pub async fn viewer(conn: &mut AsyncPgConnection, principal: &Principal) -> Result<Viewer, ApiError> {
-    let delegate_ids = match principal.member_id {
-        Some(m) => access::delegates_of_member(conn, m).await?.into_iter().map(|d| d.id).collect(),
-        None => Vec::new(),
-    };
-    let department_ids = match principal.user_id {
-        Some(u) if has_permission(principal, Permission::ProposalsReply) => {
-            access::handler_departments(conn, u).await?
-        }
-        _ => Vec::new(),
-    };
-    Ok(Viewer {
-        user_id: principal.user_id,
-        member_id: principal.member_id,
-        delegate_ids,
-        reads_all: has_permission(principal, Permission::ProposalsRead),
-        department_ids,
-    })
-}
-
-/// What a viewer is to one proposal.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Relation {
-    pub proposer: bool,
-    pub invited_cosigner: bool,
-    pub coproposer: bool,
-    pub handler: bool,
-}
-
-/// Whether a viewer with `relation` may see a proposal in `status` (the rule the list
-/// query's SQL predicate also applies).
-pub fn can_see(viewer: &Viewer, relation: Relation, status: ProposalStatus) -> bool {
-    relation.proposer
-        || (status != ProposalStatus::Draft && (relation.invited_cosigner || relation.coproposer))
-        || (viewer.reads_all && rules::visible_to_committee(status))
-        || relation.handler
-}
-
-/// The SQL form of [`can_see`] over `proposals` (binds: delegate ids, department ids, reads_all).
-pub(crate) fn visible_sql(
-    viewer: &Viewer,
-) -> diesel::expression::SqlLiteral<Bool, impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + Send> {
-    sql::<Bool>("(proposals.proposer_delegate_id = ANY(")
-        .bind::<Array<BigInt>, _>(viewer.delegate_ids.clone())
-        .sql(") OR (proposals.status <> 'draft' AND (EXISTS (SELECT 1 FROM proposal_cosigners c WHERE c.proposal_id = proposals.id AND c.delegate_id = ANY(")
-        .bind::<Array<BigInt>, _>(viewer.delegate_ids.clone())
-        .sql(")) OR EXISTS (SELECT 1 FROM proposal_coproposers c WHERE c.proposal_id = proposals.id AND c.delegate_id = ANY(")
-        .bind::<Array<BigInt>, _>(viewer.delegate_ids.clone())
-        .sql(")))) OR (")
-        .bind::<Bool, _>(viewer.reads_all)
-        .sql(" AND proposals.status NOT IN ('draft', 'submitted', 'withdrawn')) OR EXISTS (SELECT 1 FROM proposal_departments d WHERE d.proposal_id = proposals.id AND d.department_id = ANY(")
-        .bind::<Array<BigInt>, _>(viewer.department_ids.clone())
-        .sql(")))")
-}
 
 /// The columns every transition needs, read (and locked) before it.
 #[derive(Debug, Clone)]
@@ -168,51 +96,30 @@ fn core(r: CoreRow) -> Core {
 }
 
 /// The proposal's core, locked for the caller's transaction (404 when absent).
-pub async fn core_for_update(conn: &mut AsyncPgConnection, id: i64) -> Result<Core, ApiError> {
+pub(super) async fn lock_core_unchecked(conn: &mut AsyncPgConnection, id: i64) -> Result<Core, ApiError> {
     let row: CoreRow =
         proposals::table.filter(proposals::id.eq(id)).select(core_select!()).for_update().first(conn).await?;
     Ok(core(row))
 }
 
-/// What the viewer is to the proposal.
-pub async fn relation(conn: &mut AsyncPgConnection, viewer: &Viewer, c: &Core) -> Result<Relation, ApiError> {
-    let proposer = viewer.delegate_ids.contains(&c.proposer_delegate_id);
-    let invited: i64 = proposal_cosigners::table
-        .filter(proposal_cosigners::proposal_id.eq(c.id))
-        .filter(proposal_cosigners::delegate_id.eq_any(&viewer.delegate_ids))
-        .count()
-        .get_result(conn)
-        .await?;
-    let coproposer: i64 = proposal_coproposers::table
-        .filter(proposal_coproposers::proposal_id.eq(c.id))
-        .filter(proposal_coproposers::delegate_id.eq_any(&viewer.delegate_ids))
-        .count()
-        .get_result(conn)
-        .await?;
-    let handler: i64 = proposal_departments::table
-        .filter(proposal_departments::proposal_id.eq(c.id))
-        .filter(proposal_departments::department_id.eq_any(&viewer.department_ids))
-        .count()
-        .get_result(conn)
-        .await?;
-    Ok(Relation { proposer, invited_cosigner: invited > 0, coproposer: coproposer > 0, handler: handler > 0 })
-}
-
 /// The core if the viewer may see the proposal, else 404 (nothing leaks).
 pub async fn visible_core(
     conn: &mut AsyncPgConnection,
-    viewer: &Viewer,
+    viewer: &ProposalAccess,
     id: i64,
 ) -> Result<(Core, Relation), ApiError> {
     let row: Option<CoreRow> =
         proposals::table.filter(proposals::id.eq(id)).select(core_select!()).first(conn).await.optional()?;
     let c = core(row.ok_or(ApiError::NotFound)?);
-    let rel = relation(conn, viewer, &c).await?;
-    if can_see(viewer, rel, c.status) { Ok((c, rel)) } else { Err(ApiError::NotFound) }
+    let rel = viewer.relation(conn, c.id, c.proposer_delegate_id).await?;
+    if viewer.sees(rel, c.status) { Ok((c, rel)) } else { Err(ApiError::NotFound) }
 }
 
 /// Delegates with name and unit, by delegate id.
-pub(crate) async fn briefs(conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<HashMap<i64, DelegateBrief>, ApiError> {
+pub(super) async fn briefs_unchecked(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, DelegateBrief>, ApiError> {
     let rows: Vec<(i64, i64, String, i64, String)> = delegates::table
         .inner_join(members::table.on(members::id.eq(delegates::member_id)))
         .inner_join(units::table.on(units::id.eq(delegates::delegation_unit_id)))
@@ -246,7 +153,7 @@ type FullRow = (
 );
 
 /// The whole proposal, as the detail view shows it (visibility is the caller's business).
-pub async fn view(conn: &mut AsyncPgConnection, id: i64) -> Result<ProposalView, ApiError> {
+pub(super) async fn view_unchecked(conn: &mut AsyncPgConnection, id: i64) -> Result<ProposalView, ApiError> {
     let r: FullRow = proposals::table
         .inner_join(congresses::table.on(congresses::id.eq(proposals::congress_id)))
         .filter(proposals::id.eq(id))
@@ -301,7 +208,7 @@ pub async fn view(conn: &mut AsyncPgConnection, id: i64) -> Result<ProposalView,
         .await?;
     let mut ids: Vec<i64> = cosign_rows.iter().map(|r| r.0).chain(coproposer_ids.iter().copied()).collect();
     ids.push(a.10);
-    let names = briefs(conn, &ids).await?;
+    let names = briefs_unchecked(conn, &ids).await?;
     let departments_rows: Vec<(i64, String, String)> = proposal_departments::table
         .inner_join(departments::table.on(departments::id.eq(proposal_departments::department_id)))
         .filter(proposal_departments::proposal_id.eq(id))
@@ -419,15 +326,15 @@ async fn replies_of(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<ReplyVi
 }
 
 /// The detail view of a proposal the viewer may see.
-pub async fn get(conn: &mut AsyncPgConnection, viewer: &Viewer, id: i64) -> Result<ProposalView, ApiError> {
+pub async fn get(conn: &mut AsyncPgConnection, viewer: &ProposalAccess, id: i64) -> Result<ProposalView, ApiError> {
     visible_core(conn, viewer, id).await?;
-    view(conn, id).await
+    view_unchecked(conn, id).await
 }
 
 /// The transitions of a proposal the viewer may see, oldest first.
 pub async fn history(
     conn: &mut AsyncPgConnection,
-    viewer: &Viewer,
+    viewer: &ProposalAccess,
     id: i64,
     page: &PageParams,
 ) -> Result<(Vec<ProposalHistoryEntry>, i64), ApiError> {
@@ -467,29 +374,4 @@ pub async fn history(
         });
     }
     Ok((items, total))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn who_sees_what() {
-        use ProposalStatus as S;
-        let member = Viewer { delegate_ids: vec![7], ..Viewer::default() };
-        let committee = Viewer { reads_all: true, ..Viewer::default() };
-        let nobody = Relation::default();
-        let proposer = Relation { proposer: true, ..nobody };
-        let invited = Relation { invited_cosigner: true, ..nobody };
-        let handler = Relation { handler: true, ..nobody };
-        assert!(can_see(&member, proposer, S::Draft), "drafts are the proposer's own");
-        assert!(!can_see(&member, invited, S::Draft), "invitations go out on submit");
-        assert!(can_see(&member, invited, S::Submitted));
-        assert!(!can_see(&committee, nobody, S::Draft));
-        assert!(!can_see(&committee, nobody, S::Submitted), "still gathering co-signatures");
-        assert!(can_see(&committee, nobody, S::UnderReview));
-        assert!(!can_see(&committee, nobody, S::Withdrawn));
-        assert!(can_see(&member, handler, S::Assigned));
-        assert!(!can_see(&member, nobody, S::Closed), "the public list is a separate route");
-    }
 }

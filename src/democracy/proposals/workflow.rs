@@ -10,13 +10,15 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
+use crate::auth::permissions::Proof;
 use crate::config::Config;
 use crate::democracy::access;
+use crate::democracy::proposals::access::{ProposalAccess, Relation};
 use crate::democracy::proposals::dto::{
     CommentBody, CosignBody, CosignDecision, ExtensionBody, FeedbackBody, ProposalView, ReplyBody,
 };
 use crate::democracy::proposals::rules::{self, ProposalAction};
-use crate::democracy::proposals::store::{self as store, Core, Relation, Viewer};
+use crate::democracy::proposals::store::{self as store, Core};
 use crate::democracy::types::{CosignStatus, ExtensionStatus, ProposalStatus};
 use crate::error::{ApiError, FieldIssue};
 use crate::integrations::wechat::messages::{self, EVENT_COSIGN_INVITED, EVENT_PROPOSAL_REPLIED};
@@ -25,14 +27,15 @@ use crate::schema::{
     delegates, proposal_cosigners, proposal_departments, proposal_history, proposal_replies, proposals, suggestions,
 };
 
-/// Who acts, and with what standing.
+/// Who acts, and with what standing: a proof because it can only be made around a
+/// [`ProposalAccess`].
 pub struct Acting<'a> {
-    pub config: &'a Config,
-    pub viewer: &'a Viewer,
-    pub actor: &'a Actor,
-    /// Holds `ProposalsDecide` (the committee, union admins).
-    pub decides: bool,
+    pub(super) config: &'a Config,
+    pub(super) viewer: &'a ProposalAccess,
+    pub(super) actor: &'a Actor,
 }
+
+impl Proof for Acting<'_> {}
 
 /// Status, history, audit and webhook of one transition (the action's own columns are
 /// written by the caller before this).
@@ -118,9 +121,9 @@ pub(crate) async fn lock_visible(
     a: &Acting<'_>,
     id: i64,
 ) -> Result<(Core, Relation), ApiError> {
-    let c = store::core_for_update(conn, id).await?;
-    let rel = store::relation(conn, a.viewer, &c).await?;
-    if store::can_see(a.viewer, rel, c.status) { Ok((c, rel)) } else { Err(ApiError::NotFound) }
+    let c = store::lock_core_unchecked(conn, id).await?;
+    let rel = a.viewer.relation(conn, c.id, c.proposer_delegate_id).await?;
+    if a.viewer.sees(rel, c.status) { Ok((c, rel)) } else { Err(ApiError::NotFound) }
 }
 
 fn must_be_proposer(rel: Relation) -> Result<(), ApiError> {
@@ -128,14 +131,14 @@ fn must_be_proposer(rel: Relation) -> Result<(), ApiError> {
 }
 
 pub(crate) fn must_decide(a: &Acting<'_>) -> Result<(), ApiError> {
-    if a.decides { Ok(()) } else { Err(ApiError::Forbidden) }
+    if a.viewer.decides() { Ok(()) } else { Err(ApiError::Forbidden) }
 }
 
 /// Runs `f` in a transaction and returns the proposal's view afterwards.
 macro_rules! in_tx {
     ($conn:expr, $id:expr, |$c:ident| $body:expr) => {{
         $conn.transaction::<_, ApiError, _>(async |$c| $body).await?;
-        crate::democracy::proposals::store::view($conn, $id).await
+        crate::democracy::proposals::store::view_unchecked($conn, $id).await
     }};
 }
 pub(crate) use in_tx;
@@ -280,7 +283,7 @@ pub async fn cosign(
         }
         let row: Option<(i64, String)> = proposal_cosigners::table
             .filter(proposal_cosigners::proposal_id.eq(id))
-            .filter(proposal_cosigners::delegate_id.eq_any(&a.viewer.delegate_ids))
+            .filter(proposal_cosigners::delegate_id.eq_any(a.viewer.delegate_ids()))
             .select((proposal_cosigners::delegate_id, proposal_cosigners::status))
             .first(conn)
             .await
@@ -345,7 +348,7 @@ async fn lead_handler_lock(conn: &mut AsyncPgConnection, a: &Acting<'_>, id: i64
         .await
         .optional()?;
     match lead {
-        Some(d) if a.viewer.department_ids.contains(&d) => Ok((c, d)),
+        Some(d) if a.viewer.department_ids().contains(&d) => Ok((c, d)),
         _ => Err(DemocracyError::NotLeadHandler.into()),
     }
 }

@@ -9,13 +9,12 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::audit::Actor;
-use crate::auth::permissions::{Permission, authorize, has_permission};
+use crate::auth::permissions::{Caller, Permission, authorize};
 use crate::auth::principal::Principal;
 use crate::democracy::suggestions::dto::{
     CategoryView, CreateSuggestion, RespondSuggestion, StatsQuery, SuggestionQuery, SuggestionStats, SuggestionView,
 };
-use crate::democracy::suggestions::rules::suggestion_owner;
-use crate::democracy::suggestions::store::{self as store, Visibility};
+use crate::democracy::suggestions::store::{self as store, SuggestionAccess};
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
@@ -34,14 +33,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(respond_suggestion);
 }
 
-fn visibility(principal: &Principal) -> Visibility {
-    if has_permission(principal, Permission::SuggestionsManage) {
-        Visibility::All
-    } else {
-        Visibility::OwnOf(principal.member_id)
-    }
-}
-
 /// The suggestion categories, in their order (reference data: nine rows, not paginated).
 #[utoipa::path(
     tag = "suggestions",
@@ -51,10 +42,10 @@ fn visibility(principal: &Principal) -> Visibility {
 #[get("/suggestions/categories")]
 pub async fn list_suggestion_categories(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    Ok(HttpResponse::Ok().json(store::categories(&mut conn).await?))
+    Ok(HttpResponse::Ok().json(store::categories(&mut conn, &Caller::of(&principal)).await?))
 }
 
 /// Suggestions counted by category (every category listed, zeros included), responded, and
@@ -71,9 +62,9 @@ pub async fn suggestion_stats(
     principal: Principal,
     ValidQuery(q): ValidQuery<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Permission::SuggestionsManage)?;
+    let auth = authorize(&principal, Permission::SuggestionsManage)?;
     let mut conn = state.pool.get().await?;
-    Ok(HttpResponse::Ok().json(store::stats(&mut conn, q.congress_id, q.year).await?))
+    Ok(HttpResponse::Ok().json(store::stats(&mut conn, &auth, q.congress_id, q.year).await?))
 }
 
 fn suggestion_table(items: &[SuggestionView]) -> Table {
@@ -132,14 +123,14 @@ pub async fn list_suggestions(
     ValidQuery(format): ValidQuery<FormatParam>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let who = visibility(&principal);
+    let who = SuggestionAccess::of(&principal);
     let mut conn = state.pool.get().await?;
     let format = export::requested(&req, format.format);
     if format == Format::Json {
-        let (items, total) = store::list(&mut conn, who, &q, &page).await?;
+        let (items, total) = store::list(&mut conn, &who, &q, &page).await?;
         return Ok(HttpResponse::Ok().json(page.wrap(items, total)));
     }
-    let items = store::list_all(&mut conn, who, &q, MAX_EXPORT_ROWS).await?;
+    let items = store::list_all(&mut conn, &who, &q, MAX_EXPORT_ROWS).await?;
     export::respond(&suggestion_table(&items), format, "suggestions")
 }
 
@@ -161,10 +152,9 @@ pub async fn create_suggestion(
     ctx: RequestContext,
     ValidJson(body): ValidJson<CreateSuggestion>,
 ) -> Result<HttpResponse, ApiError> {
-    let manager = has_permission(&principal, Permission::SuggestionsManage);
-    let member_id = suggestion_owner(manager, principal.member_id, body.member_id)?;
     let mut conn = state.pool.get().await?;
-    let suggestion = store::create(&mut conn, &body, member_id, &Actor::new(&principal, &ctx)).await?;
+    let who = SuggestionAccess::of(&principal);
+    let suggestion = store::create(&mut conn, &who, &body, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Created();
     res.insert_header(("Location", format!("/api/v1/suggestions/{}", suggestion.id)));
     Ok(with_etag(&mut res, suggestion.version).json(suggestion))
@@ -184,7 +174,7 @@ pub async fn get_suggestion(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let suggestion = store::get(&mut conn, visibility(&principal), id.into_inner()).await?;
+    let suggestion = store::get(&mut conn, &SuggestionAccess::of(&principal), id.into_inner()).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), suggestion.version).json(suggestion))
 }
 
@@ -209,9 +199,9 @@ pub async fn respond_suggestion(
     if_match: IfMatch,
     ValidJson(body): ValidJson<RespondSuggestion>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&principal, Permission::SuggestionsManage)?;
+    let auth = authorize(&principal, Permission::SuggestionsManage)?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let suggestion = store::respond(&mut conn, &state.config, id.into_inner(), &body, if_match, &actor).await?;
+    let suggestion = store::respond(&mut conn, &auth, &state.config, id.into_inner(), &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), suggestion.version).json(suggestion))
 }

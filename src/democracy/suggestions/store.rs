@@ -11,11 +11,14 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
+use crate::auth::permissions::{Authorized, Caller, Permission, Proof, has_permission};
+use crate::auth::principal::Principal;
 use crate::democracy::departments::store as departments_store;
 use crate::democracy::suggestions::dto::{
     CategoryView, CreateSuggestion, RespondSuggestion, SuggestionQuery, SuggestionStats, SuggestionView,
 };
 use crate::democracy::suggestions::rules;
+use crate::democracy::suggestions::rules::suggestion_owner;
 use crate::democracy::types::{SuggestionSource, SuggestionStatus};
 use crate::error::{ApiError, FieldIssue};
 use crate::http::etag::IfMatch;
@@ -26,14 +29,47 @@ use crate::schema::{congresses, departments, members, suggestion_categories, sug
 
 /// Which suggestions the caller may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Visibility {
+enum Visibility {
     /// Suggestions managers: all of them.
     All,
     /// Everyone else: those of their member profile (none without one).
     OwnOf(Option<i64>),
 }
 
-pub async fn categories(conn: &mut AsyncPgConnection) -> Result<Vec<CategoryView>, ApiError> {
+/// The caller's standing on suggestions: the proof the suggestion store functions take,
+/// made only by [`SuggestionAccess::of`].
+#[derive(Debug, Clone, Copy)]
+pub struct SuggestionAccess {
+    reach: Visibility,
+    member_id: Option<i64>,
+}
+
+impl Proof for SuggestionAccess {}
+
+/// The managers' standing, for re-reading a suggestion inside a change they are authorized
+/// for (`respond` takes `SuggestionsManage`).
+const MANAGER: SuggestionAccess = SuggestionAccess { reach: Visibility::All, member_id: None };
+
+impl SuggestionAccess {
+    pub fn of(principal: &Principal) -> SuggestionAccess {
+        let reach = if has_permission(principal, Permission::SuggestionsManage) {
+            Visibility::All
+        } else {
+            Visibility::OwnOf(principal.member_id)
+        };
+        SuggestionAccess { reach, member_id: principal.member_id }
+    }
+
+    fn manages(&self) -> bool {
+        self.reach == Visibility::All
+    }
+}
+
+pub async fn categories(conn: &mut AsyncPgConnection, _me: &Caller) -> Result<Vec<CategoryView>, ApiError> {
+    category_rows(conn).await
+}
+
+async fn category_rows(conn: &mut AsyncPgConnection) -> Result<Vec<CategoryView>, ApiError> {
     let rows: Vec<(String, String, i32)> = suggestion_categories::table
         .order((suggestion_categories::sort_order.asc(), suggestion_categories::code.asc()))
         .select((suggestion_categories::code, suggestion_categories::name, suggestion_categories::sort_order))
@@ -123,13 +159,13 @@ macro_rules! joined {
 
 async fn query_list(
     conn: &mut AsyncPgConnection,
-    who: Visibility,
+    who: &SuggestionAccess,
     f: &SuggestionQuery,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<SuggestionView>, i64), ApiError> {
     // Someone with neither the manager role nor a member profile has no suggestions.
-    let own = match who {
+    let own = match who.reach {
         Visibility::All => None,
         Visibility::OwnOf(Some(m)) => Some(m),
         Visibility::OwnOf(None) => return Ok((Vec::new(), 0)),
@@ -175,7 +211,7 @@ async fn query_list(
 
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    who: Visibility,
+    who: &SuggestionAccess,
     f: &SuggestionQuery,
     page: &PageParams,
 ) -> Result<(Vec<SuggestionView>, i64), ApiError> {
@@ -185,7 +221,7 @@ pub async fn list(
 /// Every matching suggestion, up to `max`, for exports.
 pub async fn list_all(
     conn: &mut AsyncPgConnection,
-    who: Visibility,
+    who: &SuggestionAccess,
     f: &SuggestionQuery,
     max: i64,
 ) -> Result<Vec<SuggestionView>, ApiError> {
@@ -193,9 +229,9 @@ pub async fn list_all(
 }
 
 /// The suggestion if the caller may see it (otherwise not found).
-pub async fn get(conn: &mut AsyncPgConnection, who: Visibility, id: i64) -> Result<SuggestionView, ApiError> {
+pub async fn get(conn: &mut AsyncPgConnection, who: &SuggestionAccess, id: i64) -> Result<SuggestionView, ApiError> {
     let mut q = joined!().filter(suggestions::id.eq(id));
-    match who {
+    match who.reach {
         Visibility::All => {}
         Visibility::OwnOf(Some(m)) => q = q.filter(suggestions::member_id.eq(m)),
         Visibility::OwnOf(None) => return Err(ApiError::NotFound),
@@ -218,7 +254,7 @@ async fn check_references(
         .await
         .optional()?;
     if category.is_none() {
-        let codes: Vec<String> = categories(conn).await?.into_iter().map(|c| c.code).collect();
+        let codes: Vec<String> = category_rows(conn).await?.into_iter().map(|c| c.code).collect();
         issues.push(FieldIssue::new("category", "invalid_choice").with("choices", codes.join(", ")));
     }
     if let Some(c) = input.congress_id {
@@ -241,10 +277,11 @@ async fn check_references(
 /// Records a suggestion for `member_id` (decided by `suggestions_rules::suggestion_owner`).
 pub async fn create(
     conn: &mut AsyncPgConnection,
+    who: &SuggestionAccess,
     input: &CreateSuggestion,
-    member_id: Option<i64>,
     actor: &Actor,
 ) -> Result<SuggestionView, ApiError> {
+    let member_id = suggestion_owner(who.manages(), who.member_id, input.member_id)?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         check_references(conn, input, member_id).await?;
         let id: i64 = diesel::insert_into(suggestions::table)
@@ -260,7 +297,7 @@ pub async fn create(
             .returning(suggestions::id)
             .get_result(conn)
             .await?;
-        let after = get(conn, Visibility::All, id).await?;
+        let after = get(conn, &MANAGER, id).await?;
         audit::record(conn, actor, "suggestion.create", "suggestion", id, audit::NONE, Some(&after)).await?;
         Ok(after)
     })
@@ -271,6 +308,7 @@ pub async fn create(
 /// integrated system (`suggestion.responded`), all in one transaction.
 pub async fn respond(
     conn: &mut AsyncPgConnection,
+    auth: &Authorized,
     config: &crate::config::Config,
     id: i64,
     input: &RespondSuggestion,
@@ -284,11 +322,11 @@ pub async fn respond(
             .for_update()
             .first::<i64>(conn)
             .await?;
-        let before = get(conn, Visibility::All, id).await?;
+        let before = get(conn, &MANAGER, id).await?;
         if_match.check(before.version)?;
         let to = rules::respond(before.status)?;
         if let Some(d) = input.department_id {
-            departments_store::ensure_active(conn, "department_id", d).await?;
+            departments_store::ensure_active(conn, auth, "department_id", d).await?;
         }
         let now = Utc::now();
         diesel::update(suggestions::table.filter(suggestions::id.eq(id)))
@@ -303,7 +341,7 @@ pub async fn respond(
             ))
             .execute(conn)
             .await?;
-        let after = get(conn, Visibility::All, id).await?;
+        let after = get(conn, &MANAGER, id).await?;
         audit::record(conn, actor, "suggestion.respond", "suggestion", id, Some(&before), Some(&after)).await?;
         let event = json!({
             "suggestion_id": id,
@@ -347,6 +385,7 @@ struct CountRow {
 /// Counts by category (every category listed) and by source, for a congress and/or a year.
 pub async fn stats(
     conn: &mut AsyncPgConnection,
+    _auth: &Authorized,
     congress_id: Option<i64>,
     year: Option<i32>,
 ) -> Result<SuggestionStats, ApiError> {
@@ -362,7 +401,7 @@ pub async fn stats(
     .bind::<Nullable<Integer>, _>(year)
     .load(conn)
     .await?;
-    let cats: Vec<(String, String)> = categories(conn).await?.into_iter().map(|c| (c.code, c.name)).collect();
+    let cats: Vec<(String, String)> = category_rows(conn).await?.into_iter().map(|c| (c.code, c.name)).collect();
     let mut per_category: Vec<(String, i64, i64)> = Vec::new();
     let mut per_source: Vec<(String, i64)> = Vec::new();
     for r in &rows {

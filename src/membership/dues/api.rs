@@ -29,7 +29,7 @@ pub async fn list_dues(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::DuesRead)?;
     let mut conn = state.pool.get().await?;
-    let (items, total) = store::list_dues(&mut conn, &auth.scope, &q, &page).await?;
+    let (items, total) = store::list_dues(&mut conn, &auth, &q, &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
 
@@ -52,6 +52,6 @@ pub async fn create_dues(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::DuesWrite)?;
     let mut conn = state.pool.get().await?;
-    let dues = store::create_dues(&mut conn, &auth.scope, &body, &Actor::new(&principal, &ctx)).await?;
+    let dues = store::create_dues(&mut conn, &auth, &body, &Actor::new(&principal, &ctx)).await?;
     Ok(HttpResponse::Created().json(dues))
 }

@@ -6,7 +6,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::dto::{CreateDues, DuesQuery, DuesView};
 use crate::audit::{self, Actor};
-use crate::auth::permissions::UnitScope;
+use crate::auth::permissions::Authorized;
 use crate::error::ApiError;
 use crate::http::pagination::PageParams;
 use crate::membership::members::store::member_in_scope;
@@ -51,11 +51,12 @@ macro_rules! dues_select {
 
 pub async fn list_dues(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     f: &DuesQuery,
     page: &PageParams,
 ) -> Result<(Vec<DuesView>, i64), ApiError> {
-    let path = subtree_path(conn, scope, f.unit_id).await?;
+    let scope = auth.scope();
+    let path = subtree_path(conn, auth, f.unit_id).await?;
     let from = f.from.as_deref().and_then(crate::membership::dues::rules::parse_period);
     let to = f.to.as_deref().and_then(crate::membership::dues::rules::parse_period);
     let query = || {
@@ -106,7 +107,7 @@ pub fn resolve_dues_amount(input: &CreateDues, period: NaiveDate) -> Result<(i64
 
 pub async fn create_dues(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     input: &CreateDues,
     actor: &Actor,
 ) -> Result<DuesView, ApiError> {
@@ -114,7 +115,7 @@ pub async fn create_dues(
         .ok_or_else(|| ApiError::invalid("period", "invalid_month"))?;
     let (amount, rate_bp) = resolve_dues_amount(input, period)?;
     conn.transaction::<_, ApiError, _>(async |conn| {
-        member_in_scope(conn, scope, input.member_id).await?;
+        member_in_scope(conn, auth, input.member_id).await?;
         let id: i64 = diesel::insert_into(dues::table)
             .values((
                 dues::member_id.eq(input.member_id),

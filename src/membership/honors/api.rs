@@ -29,7 +29,7 @@ pub async fn list_honors(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::HonorsRead)?;
     let mut conn = state.pool.get().await?;
-    let (items, total) = store::list_honors(&mut conn, &auth.scope, &q, &page).await?;
+    let (items, total) = store::list_honors(&mut conn, &auth, &q, &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
 
@@ -48,7 +48,7 @@ pub async fn get_honor(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::HonorsRead)?;
     let mut conn = state.pool.get().await?;
-    Ok(HttpResponse::Ok().json(store::get_honor(&mut conn, &auth.scope, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(store::get_honor(&mut conn, &auth, id.into_inner()).await?))
 }
 
 /// Records an honor (荣誉) of a member in the caller's scope.
@@ -70,7 +70,7 @@ pub async fn create_honor(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::HonorsWrite)?;
     let mut conn = state.pool.get().await?;
-    let honor = store::create_honor(&mut conn, &auth.scope, &body, &Actor::new(&principal, &ctx)).await?;
+    let honor = store::create_honor(&mut conn, &auth, &body, &Actor::new(&principal, &ctx)).await?;
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/honors/{}", honor.id))).json(honor))
 }
 
@@ -90,6 +90,6 @@ pub async fn delete_honor(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::HonorsWrite)?;
     let mut conn = state.pool.get().await?;
-    store::delete_honor(&mut conn, &auth.scope, id.into_inner(), &Actor::new(&principal, &ctx)).await?;
+    store::delete_honor(&mut conn, &auth, id.into_inner(), &Actor::new(&principal, &ctx)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

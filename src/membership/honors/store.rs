@@ -6,7 +6,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::dto::{CreateHonor, HonorQuery, HonorView};
 use crate::audit::{self, Actor};
-use crate::auth::permissions::UnitScope;
+use crate::auth::permissions::Authorized;
 use crate::error::ApiError;
 use crate::http::pagination::PageParams;
 use crate::membership::members::store::member_in_scope;
@@ -52,11 +52,12 @@ macro_rules! honor_select {
 
 pub async fn list_honors(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     f: &HonorQuery,
     page: &PageParams,
 ) -> Result<(Vec<HonorView>, i64), ApiError> {
-    let path = subtree_path(conn, scope, f.unit_id).await?;
+    let scope = auth.scope();
+    let path = subtree_path(conn, auth, f.unit_id).await?;
     let query = || {
         let mut q = honors::table
             .inner_join(members::table.on(members::id.eq(honors::member_id)))
@@ -93,7 +94,8 @@ pub async fn list_honors(
     Ok((rows.into_iter().map(honor_view).collect(), total))
 }
 
-pub async fn get_honor(conn: &mut AsyncPgConnection, scope: &UnitScope, id: i64) -> Result<HonorView, ApiError> {
+pub async fn get_honor(conn: &mut AsyncPgConnection, auth: &Authorized, id: i64) -> Result<HonorView, ApiError> {
+    let scope = auth.scope();
     let mut q = honors::table.inner_join(members::table.on(members::id.eq(honors::member_id))).into_boxed();
     if scope.like_patterns().is_some() {
         q = q.filter(members::unit_id.eq_any(boxed_in_scope(scope).select(units::id)));
@@ -104,12 +106,12 @@ pub async fn get_honor(conn: &mut AsyncPgConnection, scope: &UnitScope, id: i64)
 
 pub async fn create_honor(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     input: &CreateHonor,
     actor: &Actor,
 ) -> Result<HonorView, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        member_in_scope(conn, scope, input.member_id).await?;
+        member_in_scope(conn, auth, input.member_id).await?;
         let id: i64 = diesel::insert_into(honors::table)
             .values((
                 honors::member_id.eq(input.member_id),
@@ -122,7 +124,7 @@ pub async fn create_honor(
             .returning(honors::id)
             .get_result(conn)
             .await?;
-        let view = get_honor(conn, &UnitScope::All, id).await?;
+        let view = get_honor(conn, auth, id).await?;
         audit::record(conn, actor, "honor.create", "honor", id, audit::NONE, Some(&view)).await?;
         Ok(view)
     })
@@ -132,12 +134,12 @@ pub async fn create_honor(
 /// Removes an honor recorded by mistake; the audit row keeps what it was.
 pub async fn delete_honor(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     id: i64,
     actor: &Actor,
 ) -> Result<(), ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let before = get_honor(conn, scope, id).await?;
+        let before = get_honor(conn, auth, id).await?;
         diesel::delete(honors::table.filter(honors::id.eq(id))).execute(conn).await?;
         audit::record(conn, actor, "honor.delete", "honor", id, Some(&before), audit::NONE).await?;
         Ok(())

@@ -13,7 +13,7 @@ use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
-use crate::auth::permissions::{Permission, UnitScope, authorize};
+use crate::auth::permissions::{Authorized, Permission, authorize};
 use crate::auth::principal::Principal;
 use crate::crypto::SecretKey;
 use crate::error::{ApiError, FieldIssue, Problem};
@@ -56,7 +56,8 @@ struct UnitLookup {
 }
 
 impl UnitLookup {
-    async fn load(conn: &mut AsyncPgConnection, scope: &UnitScope) -> Result<UnitLookup, ApiError> {
+    async fn load(conn: &mut AsyncPgConnection, auth: &Authorized) -> Result<UnitLookup, ApiError> {
+        let scope = auth.scope();
         let rows: Vec<(i64, String, Option<String>)> =
             units_store::boxed_in_scope(scope).select((units::id, units::name, units::code)).load(conn).await?;
         // `None` marks a key held by more than one unit.
@@ -86,11 +87,11 @@ impl UnitLookup {
 /// Database checks: units by code or name inside scope, staff numbers and ID cards already taken.
 async fn check_against_database(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     rows: &[ImportRow],
     key: &SecretKey,
 ) -> Result<(Vec<i64>, Vec<FieldIssue>), ApiError> {
-    let units = UnitLookup::load(conn, scope).await?;
+    let units = UnitLookup::load(conn, auth).await?;
     let staff_nos: Vec<&str> = rows.iter().map(|r| r.staff_no.as_str()).collect();
     let taken: Vec<String> =
         members::table.filter(members::staff_no.eq_any(&staff_nos)).select(members::staff_no).load(conn).await?;
@@ -158,7 +159,7 @@ pub async fn import_members(
     let (rows, mut issues) = import_parse::validate_rows(&table, crate::kernel::calendar::today_shanghai());
     let key = &state.config.encryption_key;
     let mut conn = state.pool.get().await?;
-    let (unit_ids, db_issues) = check_against_database(&mut conn, &auth.scope, &rows, key).await?;
+    let (unit_ids, db_issues) = check_against_database(&mut conn, &auth, &rows, key).await?;
     issues.extend(db_issues);
     issues.sort_by_key(|i| i.row.unwrap_or(0));
     let total_rows = table.rows.len();
@@ -194,7 +195,7 @@ pub async fn import_members(
                     phone: row.phone.as_deref(),
                     id_card: row.id_card.as_ref(),
                 };
-                let id = members_store::insert(conn, &new, key, &actor).await?;
+                let id = members_store::insert(conn, &auth, &new, key, &actor).await?;
                 let snapshot = serde_json::json!({ "staff_no": row.staff_no, "unit_id": unit_id, "source": "import", "row": row.row });
                 audit::record(conn, &actor, "member.import", "member", id, audit::NONE, Some(&snapshot)).await?;
             }

@@ -35,10 +35,10 @@ async fn list(
     let mut conn = state.pool.get().await?;
     let key = &state.config.encryption_key;
     if format == Format::Json {
-        let (items, total) = members_store::list(&mut conn, &auth.scope, &q, &sort, &page, key).await?;
+        let (items, total) = members_store::list(&mut conn, &auth, &q, &sort, &page, key).await?;
         return Ok(HttpResponse::Ok().json(page.wrap(items, total)));
     }
-    let (items, _) = members_store::list_all(&mut conn, &auth.scope, &q, &sort, MAX_EXPORT_ROWS, key).await?;
+    let (items, _) = members_store::list_all(&mut conn, &auth, &q, &sort, MAX_EXPORT_ROWS, key).await?;
     export::respond(&member_table(&items), format, "members")
 }
 
@@ -126,8 +126,7 @@ pub async fn get_member(
         id_card: has_permission(&principal, Permission::MemberIdCardRead),
     };
     let mut conn = state.pool.get().await?;
-    let member =
-        members_store::get(&mut conn, &auth.scope, id.into_inner(), reveal, &state.config.encryption_key).await?;
+    let member = members_store::get(&mut conn, &auth, id.into_inner(), reveal, &state.config.encryption_key).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), member.version).json(member))
 }
 
@@ -151,7 +150,7 @@ pub async fn create_member(
     let auth = authorize(&principal, Permission::MembersWrite)?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let member = members_store::create(&mut conn, &auth.scope, &body, &state.config.encryption_key, &actor).await?;
+    let member = members_store::create(&mut conn, &auth, &body, &state.config.encryption_key, &actor).await?;
     let mut res = HttpResponse::Created();
     res.insert_header(("Location", format!("/api/v1/members/{}", member.id)));
     Ok(with_etag(&mut res, member.version).json(member))
@@ -181,7 +180,7 @@ pub async fn update_member(
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
     let key = &state.config.encryption_key;
-    let member = members_store::update(&mut conn, &auth.scope, id.into_inner(), &body, if_match, key, &actor).await?;
+    let member = members_store::update(&mut conn, &auth, id.into_inner(), &body, if_match, key, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), member.version).json(member))
 }
 
@@ -197,7 +196,7 @@ async fn apply(
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(principal, ctx);
     let key = &state.config.encryption_key;
-    let member = members_store::apply_move(&mut conn, &auth.scope, id, change, if_match, key, &actor).await?;
+    let member = members_store::apply_move(&mut conn, &auth, id, change, if_match, key, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), member.version).json(member))
 }
 
@@ -299,6 +298,6 @@ pub async fn member_history(
     let auth = authorize(&principal, Permission::MembersRead)?;
     let mut conn = state.pool.get().await?;
     let key = &state.config.encryption_key;
-    let (items, total) = members_store::history(&mut conn, &auth.scope, id.into_inner(), &page, key).await?;
+    let (items, total) = members_store::history(&mut conn, &auth, id.into_inner(), &page, key).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }

@@ -10,6 +10,7 @@ use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 
+use crate::auth::permissions::{Authorized, Permission};
 use crate::error::ApiError;
 use crate::jobs::queue::ClaimedJob;
 use crate::jobs::{JobContext, JobError, Registry};
@@ -28,7 +29,7 @@ pub fn register(r: &mut Registry) {
             return Err(JobError::Permanent(format!("bad month in payload {}", job.payload)));
         };
         let mut conn = ctx.pool.get().await.map_err(|e| JobError::Retry(e.to_string()))?;
-        send(&mut conn, year, month).await?;
+        send(&mut conn, &Authorized::system(Permission::MembersRead), year, month).await?;
         Ok(())
     });
 }
@@ -74,7 +75,7 @@ pub fn payload(period: &str, mut list: Vec<Birthday>) -> Value {
 }
 
 /// Emits the list for the month once (a retried or repeated job finds the event and stops).
-pub async fn send(conn: &mut AsyncPgConnection, year: i32, month: u32) -> Result<(), ApiError> {
+pub async fn send(conn: &mut AsyncPgConnection, _auth: &Authorized, year: i32, month: u32) -> Result<(), ApiError> {
     let period = format!("{year:04}-{month:02}");
     conn.transaction::<_, ApiError, _>(async |conn| {
         // One list per month, even if two jobs for it ever ran.

@@ -4,6 +4,7 @@
 use diesel_async::AsyncPgConnection;
 use serde_json::{Value, json};
 
+use crate::auth::permissions::Authorized;
 use crate::error::ApiError;
 use crate::membership::members::dto::MemberView;
 
@@ -41,6 +42,7 @@ pub fn member_payload(before: Option<&MemberView>, after: &MemberView) -> Value 
 /// `member.transfer`, `member.leave`, `member.rejoin`) inside its transaction.
 pub async fn emit_member(
     conn: &mut AsyncPgConnection,
+    _auth: &Authorized,
     action: &str,
     before: Option<&MemberView>,
     after: &MemberView,

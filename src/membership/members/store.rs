@@ -8,7 +8,7 @@ use diesel::{BoolExpressionMethods, ExpressionMethods, JoinOnDsl, OptionalExtens
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
-use crate::auth::permissions::UnitScope;
+use crate::auth::permissions::{Authorized, Caller, UnitScope};
 use crate::crypto::SecretKey;
 use crate::error::{ApiError, FieldIssue};
 use crate::http::etag::IfMatch;
@@ -123,11 +123,12 @@ fn scoped(
 /// One member inside the scope.
 pub async fn get(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     id: i64,
     reveal: Reveal,
     key: &SecretKey,
 ) -> Result<MemberView, ApiError> {
+    let scope = auth.scope();
     let row: MemberRow = scoped(scope).filter(members::id.eq(id)).select(member_select!()).first(conn).await?;
     Ok(to_view(row, reveal, key))
 }
@@ -135,39 +136,40 @@ pub async fn get(
 /// One page of members matching `filter` (masked), and the total.
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     filter: &MemberQuery,
     sort: &[SortKey],
     page: &PageParams,
     key: &SecretKey,
 ) -> Result<(Vec<MemberView>, i64), ApiError> {
-    list_window(conn, scope, filter, sort, page.per_page(), page.offset(), key).await
+    list_window(conn, auth, filter, sort, page.per_page(), page.offset(), key).await
 }
 
 /// Every member matching `filter` (masked), up to `max`, for exports; and the total.
 pub async fn list_all(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     filter: &MemberQuery,
     sort: &[SortKey],
     max: i64,
     key: &SecretKey,
 ) -> Result<(Vec<MemberView>, i64), ApiError> {
-    list_window(conn, scope, filter, sort, max, 0, key).await
+    list_window(conn, auth, filter, sort, max, 0, key).await
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn list_window(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     filter: &MemberQuery,
     sort: &[SortKey],
     limit: i64,
     offset: i64,
     key: &SecretKey,
 ) -> Result<(Vec<MemberView>, i64), ApiError> {
+    let scope = auth.scope();
     let subtree = match filter.unit_id {
-        Some(unit_id) => Some(find_in_scope(conn, scope, unit_id).await?.path),
+        Some(unit_id) => Some(find_in_scope(conn, auth, unit_id).await?.path),
         None => None,
     };
     let query = || {
@@ -289,6 +291,7 @@ pub struct NewMember<'a> {
 /// Inserts a member with its `joined` history row (call inside a transaction); returns the id.
 pub async fn insert(
     conn: &mut AsyncPgConnection,
+    _auth: &Authorized,
     m: &NewMember<'_>,
     key: &SecretKey,
     actor: &Actor,
@@ -356,7 +359,7 @@ fn unknown_unit(field: &str, id: i64) -> ApiError {
 
 pub async fn create(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     input: &CreateMember,
     key: &SecretKey,
     actor: &Actor,
@@ -372,7 +375,7 @@ pub async fn create(
     }
     check_dates(input.birth_date, input.joined_on)?;
     conn.transaction::<_, ApiError, _>(async |conn| {
-        find_in_scope(conn, scope, input.unit_id).await.map_err(|_| unknown_unit("unit_id", input.unit_id))?;
+        find_in_scope(conn, auth, input.unit_id).await.map_err(|_| unknown_unit("unit_id", input.unit_id))?;
         let new = NewMember {
             staff_no: &input.staff_no,
             name: &input.name,
@@ -384,10 +387,10 @@ pub async fn create(
             phone: input.phone.as_deref(),
             id_card: card.as_ref(),
         };
-        let id = insert(conn, &new, key, actor).await?;
-        let view = get(conn, &UnitScope::All, id, Reveal::MASKED, key).await?;
+        let id = insert(conn, auth, &new, key, actor).await?;
+        let view = get(conn, auth, id, Reveal::MASKED, key).await?;
         audit::record(conn, actor, "member.create", "member", id, audit::NONE, Some(&view)).await?;
-        crate::membership::members::events::emit_member(conn, "member.create", None, &view).await?;
+        crate::membership::members::events::emit_member(conn, auth, "member.create", None, &view).await?;
         Ok(view)
     })
     .await
@@ -395,7 +398,7 @@ pub async fn create(
 
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     id: i64,
     input: &UpdateMember,
     if_match: IfMatch,
@@ -406,7 +409,7 @@ pub async fn update(
         // Lock the row so that two updates with the same If-Match cannot both pass the check.
         let stored_cipher: Option<Vec<u8>> =
             members::table.filter(members::id.eq(id)).select(members::id_card_cipher).for_update().first(conn).await?;
-        let before = get(conn, scope, id, Reveal::MASKED, key).await?;
+        let before = get(conn, auth, id, Reveal::MASKED, key).await?;
         if_match.check(before.version)?;
         let birth_date = input.birth_date.unwrap_or(before.birth_date);
         let gender = input.gender.unwrap_or(before.gender);
@@ -446,9 +449,9 @@ pub async fn update(
             ))
             .execute(conn)
             .await?;
-        let after = get(conn, scope, id, Reveal::MASKED, key).await?;
+        let after = get(conn, auth, id, Reveal::MASKED, key).await?;
         audit::record(conn, actor, "member.update", "member", id, Some(&before), Some(&after)).await?;
-        crate::membership::members::events::emit_member(conn, "member.update", Some(&before), &after).await?;
+        crate::membership::members::events::emit_member(conn, auth, "member.update", Some(&before), &after).await?;
         Ok(after)
     })
     .await
@@ -463,7 +466,7 @@ pub enum Move<'a> {
 
 pub async fn apply_move(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     id: i64,
     change: Move<'_>,
     if_match: IfMatch,
@@ -473,12 +476,12 @@ pub async fn apply_move(
     conn.transaction::<_, ApiError, _>(async |conn| {
         // Lock the row: two concurrent moves of one member serialise here.
         members::table.filter(members::id.eq(id)).select(members::id).for_update().first::<i64>(conn).await?;
-        let before = get(conn, scope, id, Reveal::MASKED, key).await?;
+        let before = get(conn, auth, id, Reveal::MASKED, key).await?;
         if_match.check(before.version)?;
         let (action, event, to_unit, effective_on, reason, status, left_on) = match change {
             Move::Transfer { to_unit_id, effective_on, reason } => {
                 crate::membership::members::rules::can_transfer(before.status, before.unit_id, to_unit_id)?;
-                find_in_scope(conn, scope, to_unit_id).await.map_err(|_| unknown_unit("to_unit_id", to_unit_id))?;
+                find_in_scope(conn, auth, to_unit_id).await.map_err(|_| unknown_unit("to_unit_id", to_unit_id))?;
                 (
                     "member.transfer",
                     HistoryEvent::Transferred,
@@ -504,7 +507,7 @@ pub async fn apply_move(
             Move::Rejoin { unit_id, effective_on, reason } => {
                 crate::membership::members::rules::can_rejoin(before.status)?;
                 let unit = unit_id.unwrap_or(before.unit_id);
-                find_in_scope(conn, scope, unit).await.map_err(|_| unknown_unit("unit_id", unit))?;
+                find_in_scope(conn, auth, unit).await.map_err(|_| unknown_unit("unit_id", unit))?;
                 ("member.rejoin", HistoryEvent::Rejoined, unit, effective_on, reason, MemberStatus::Active, None)
             }
         };
@@ -520,9 +523,9 @@ pub async fn apply_move(
             .execute(conn)
             .await?;
         write_history(conn, id, event, Some(before.unit_id), Some(to_unit), effective_on, reason, actor).await?;
-        let after = get(conn, &UnitScope::All, id, Reveal::MASKED, key).await?;
+        let after = get(conn, auth, id, Reveal::MASKED, key).await?;
         audit::record(conn, actor, action, "member", id, Some(&before), Some(&after)).await?;
-        crate::membership::members::events::emit_member(conn, action, Some(&before), &after).await?;
+        crate::membership::members::events::emit_member(conn, auth, action, Some(&before), &after).await?;
         Ok(after)
     })
     .await
@@ -547,12 +550,12 @@ fn check_effective_on(effective_on: NaiveDate, before: &MemberView) -> Result<()
 
 pub async fn history(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     id: i64,
     page: &PageParams,
     key: &SecretKey,
 ) -> Result<(Vec<MemberHistoryEntry>, i64), ApiError> {
-    get(conn, scope, id, Reveal::MASKED, key).await?;
+    get(conn, auth, id, Reveal::MASKED, key).await?;
     let q = || member_history::table.filter(member_history::member_id.eq(id));
     let total: i64 = q().count().get_result(conn).await?;
     type Row = (i64, String, Option<i64>, Option<i64>, NaiveDate, Option<String>, Option<i64>, chrono::DateTime<Utc>);
@@ -593,7 +596,8 @@ pub async fn history(
     Ok((items, total))
 }
 /// A member's own profile (for `/me`): not masked, since it is the caller's own data.
-pub async fn member_profile(conn: &mut AsyncPgConnection, member_id: i64) -> Result<Option<MemberProfile>, ApiError> {
+pub async fn member_profile(conn: &mut AsyncPgConnection, me: &Caller) -> Result<Option<MemberProfile>, ApiError> {
+    let Some(member_id) = me.member_id() else { return Ok(None) };
     type Row = (i64, String, String, String, i64, String, String, chrono::NaiveDate, String, Option<String>);
     let row: Option<Row> = members::table
         .inner_join(units::table.on(units::id.eq(members::unit_id)))
@@ -632,9 +636,10 @@ pub async fn member_profile(conn: &mut AsyncPgConnection, member_id: i64) -> Res
 /// The member's (name, unit id) if the member lies inside `scope`.
 pub(crate) async fn member_in_scope(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     member_id: i64,
 ) -> Result<(String, i64), ApiError> {
+    let scope = auth.scope();
     let mut q = members::table.filter(members::id.eq(member_id)).into_boxed();
     if scope.like_patterns().is_some() {
         q = q.filter(members::unit_id.eq_any(boxed_in_scope(scope).select(units::id)));

@@ -48,7 +48,7 @@ pub async fn list_units(
     let auth = authorize(&principal, Permission::UnitsRead)?;
     let mut conn = state.pool.get().await?;
     let filter = UnitFilter { parent_id: q.parent_id, kind: q.kind, q: q.q };
-    let (items, total) = units_store::list(&mut conn, &auth.scope, &filter, &page).await?;
+    let (items, total) = units_store::list(&mut conn, &auth, &filter, &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }
 
@@ -62,7 +62,7 @@ pub async fn list_units(
 pub async fn unit_tree(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::UnitsRead)?;
     let mut conn = state.pool.get().await?;
-    Ok(HttpResponse::Ok().json(units_store::tree(&mut conn, &auth.scope).await?))
+    Ok(HttpResponse::Ok().json(units_store::tree(&mut conn, &auth).await?))
 }
 
 /// One unit of the union tree, if it lies in the caller's scope.
@@ -80,7 +80,7 @@ pub async fn get_unit(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::UnitsRead)?;
     let mut conn = state.pool.get().await?;
-    let unit = units_store::get(&mut conn, &auth.scope, id.into_inner()).await?;
+    let unit = units_store::get(&mut conn, &auth, id.into_inner()).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), unit.version).json(unit))
 }
 
@@ -104,7 +104,7 @@ pub async fn create_unit(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::UnitsWrite)?;
     let mut conn = state.pool.get().await?;
-    let unit = units_store::create(&mut conn, &auth.scope, &body, &Actor::new(&principal, &ctx)).await?;
+    let unit = units_store::create(&mut conn, &auth, &body, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Created();
     res.insert_header(("Location", format!("/api/v1/units/{}", unit.id)));
     Ok(with_etag(&mut res, unit.version).json(unit))
@@ -133,6 +133,6 @@ pub async fn update_unit(
     let auth = authorize(&principal, Permission::UnitsWrite)?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let unit = units_store::update(&mut conn, &auth.scope, id.into_inner(), &body, if_match, &actor).await?;
+    let unit = units_store::update(&mut conn, &auth, id.into_inner(), &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), unit.version).json(unit))
 }

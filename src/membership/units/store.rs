@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use diesel::dsl::count_star;
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, TextExpressionMethods};
+use diesel::{ExpressionMethods, QueryDsl, TextExpressionMethods};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
-use crate::auth::permissions::UnitScope;
+use crate::auth::permissions::{Authorized, UnitScope};
 use crate::error::{ApiError, FieldIssue};
 use crate::http::etag::IfMatch;
 use crate::http::pagination::PageParams;
@@ -111,7 +111,8 @@ async fn to_views(conn: &mut AsyncPgConnection, rows: Vec<UnitRow>) -> Result<Ve
 }
 
 /// The unit if it exists and lies inside `scope` (otherwise not found).
-pub async fn find_in_scope(conn: &mut AsyncPgConnection, scope: &UnitScope, id: i64) -> Result<UnitRef, ApiError> {
+pub async fn find_in_scope(conn: &mut AsyncPgConnection, auth: &Authorized, id: i64) -> Result<UnitRef, ApiError> {
+    let scope = auth.scope();
     let (id, name, kind, path): (i64, String, String, String) = boxed_in_scope(scope)
         .filter(units::id.eq(id))
         .select((units::id, units::name, units::kind, units::path))
@@ -120,7 +121,8 @@ pub async fn find_in_scope(conn: &mut AsyncPgConnection, scope: &UnitScope, id: 
     Ok(UnitRef { id, name, kind: UnitKind::parse(&kind).unwrap_or(UnitKind::Group), path })
 }
 
-pub async fn get(conn: &mut AsyncPgConnection, scope: &UnitScope, id: i64) -> Result<UnitView, ApiError> {
+pub async fn get(conn: &mut AsyncPgConnection, auth: &Authorized, id: i64) -> Result<UnitView, ApiError> {
+    let scope = auth.scope();
     let row: UnitRow = boxed_in_scope(scope).filter(units::id.eq(id)).select(COLUMNS).first(conn).await?;
     to_views(conn, vec![row]).await?.pop().ok_or(ApiError::NotFound)
 }
@@ -133,10 +135,11 @@ pub struct UnitFilter {
 
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     filter: &UnitFilter,
     page: &PageParams,
 ) -> Result<(Vec<UnitView>, i64), ApiError> {
+    let scope = auth.scope();
     let query = || {
         let mut q = boxed_in_scope(scope);
         if let Some(parent) = filter.parent_id {
@@ -162,7 +165,8 @@ pub async fn list(
 }
 
 /// The units in scope as a forest: roots are those whose parent is outside the scope.
-pub async fn tree(conn: &mut AsyncPgConnection, scope: &UnitScope) -> Result<Vec<UnitNode>, ApiError> {
+pub async fn tree(conn: &mut AsyncPgConnection, auth: &Authorized) -> Result<Vec<UnitNode>, ApiError> {
+    let scope = auth.scope();
     let rows: Vec<UnitRow> =
         boxed_in_scope(scope).order((units::sort_order.asc(), units::id.asc())).select(COLUMNS).load(conn).await?;
     let views = to_views(conn, rows).await?;
@@ -193,7 +197,7 @@ fn unknown_parent(id: i64) -> ApiError {
 /// Creates a unit under a parent inside the caller's scope (the root only when none exists).
 pub async fn create(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     input: &CreateUnit,
     actor: &Actor,
 ) -> Result<UnitView, ApiError> {
@@ -203,7 +207,7 @@ pub async fn create(
             (UnitKind::School, Some(_)) => return Err(MembershipError::UnitKindMisplaced.into()),
             (_, None) => return Err(ApiError::Validation(vec![FieldIssue::new("parent_id", "required")])),
             (kind, Some(pid)) => {
-                let parent = find_in_scope(conn, scope, pid).await.map_err(|_| unknown_parent(pid))?;
+                let parent = find_in_scope(conn, auth, pid).await.map_err(|_| unknown_parent(pid))?;
                 if !crate::membership::units::rules::kind_fits_under(kind, parent.kind) {
                     return Err(MembershipError::UnitKindMisplaced.into());
                 }
@@ -224,7 +228,7 @@ pub async fn create(
         let path =
             crate::membership::units::rules::child_path(parent.as_ref().map(|p| p.path.as_str()).unwrap_or("/"), id);
         diesel::update(units::table.filter(units::id.eq(id))).set(units::path.eq(&path)).execute(conn).await?;
-        let view = get(conn, &UnitScope::All, id).await?;
+        let view = get(conn, auth, id).await?;
         audit::record(conn, actor, "unit.create", "unit", id, audit::NONE, Some(&view)).await?;
         Ok(view)
     })
@@ -235,7 +239,7 @@ pub async fn create(
 /// advisory lock so two concurrent moves can never build a cycle between them.
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     id: i64,
     input: &UpdateUnit,
     if_match: IfMatch,
@@ -247,14 +251,14 @@ pub async fn update(
         }
         // Lock the row so that two updates with the same If-Match cannot both pass the check.
         units::table.filter(units::id.eq(id)).select(units::id).for_update().first::<i64>(conn).await?;
-        let current = find_in_scope(conn, scope, id).await?;
-        let before = get(conn, scope, id).await?;
+        let current = find_in_scope(conn, auth, id).await?;
+        let before = get(conn, auth, id).await?;
         if_match.check(before.version)?;
         if let Some(new_parent_id) = input.parent_id.filter(|p| Some(*p) != before.parent_id) {
             if current.kind == UnitKind::School {
                 return Err(MembershipError::UnitKindMisplaced.into());
             }
-            let parent = find_in_scope(conn, scope, new_parent_id).await.map_err(|_| unknown_parent(new_parent_id))?;
+            let parent = find_in_scope(conn, auth, new_parent_id).await.map_err(|_| unknown_parent(new_parent_id))?;
             if crate::membership::units::rules::move_creates_cycle(&current.path, &parent.path) {
                 return Err(MembershipError::UnitCycle.into());
             }
@@ -284,7 +288,7 @@ pub async fn update(
             ))
             .execute(conn)
             .await?;
-        let after = get(conn, &UnitScope::All, id).await?;
+        let after = get(conn, auth, id).await?;
         audit::record(conn, actor, "unit.update", "unit", id, Some(&before), Some(&after)).await?;
         Ok(after)
     })
@@ -292,7 +296,8 @@ pub async fn update(
 }
 
 /// Resolves an import's unit cell (code, or exact name) among units in scope.
-pub async fn resolve_names(conn: &mut AsyncPgConnection, scope: &UnitScope) -> Result<HashMap<String, i64>, ApiError> {
+pub async fn resolve_names(conn: &mut AsyncPgConnection, auth: &Authorized) -> Result<HashMap<String, i64>, ApiError> {
+    let scope = auth.scope();
     let rows: Vec<(i64, String, Option<String>)> =
         boxed_in_scope(scope).select((units::id, units::name, units::code)).load(conn).await?;
     let mut map = HashMap::new();
@@ -305,19 +310,14 @@ pub async fn resolve_names(conn: &mut AsyncPgConnection, scope: &UnitScope) -> R
     Ok(map)
 }
 
-/// The unit's name (any scope), for denormalised views.
-pub async fn name_of(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<String>, ApiError> {
-    Ok(units::table.filter(units::id.eq(id)).select(units::name).first(conn).await.optional()?)
-}
-
 /// A subtree filter (`unit_id` with its descendants) within scope, as a path prefix.
 pub(crate) async fn subtree_path(
     conn: &mut AsyncPgConnection,
-    scope: &UnitScope,
+    auth: &Authorized,
     unit_id: Option<i64>,
 ) -> Result<Option<String>, ApiError> {
     match unit_id {
-        Some(id) => Ok(Some(find_in_scope(conn, scope, id).await?.path)),
+        Some(id) => Ok(Some(find_in_scope(conn, auth, id).await?.path)),
         None => Ok(None),
     }
 }

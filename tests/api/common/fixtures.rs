@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gonghui::audit::Actor;
-use gonghui::auth::permissions::UnitScope;
+use gonghui::auth::permissions::{Authorized, Permission};
 use gonghui::membership::members::dto::CreateMember;
 use gonghui::membership::members::store as members_store;
 use gonghui::membership::types::{EmploymentType, Gender, UnitKind};
@@ -45,7 +45,10 @@ fn d(s: &str) -> NaiveDate {
 
 async fn unit(conn: &mut AsyncPgConnection, name: &str, code: &str, kind: UnitKind, parent: Option<i64>) -> i64 {
     let input = CreateUnit { name: name.into(), code: Some(code.into()), kind, parent_id: parent, sort_order: 0 };
-    units_store::create(conn, &UnitScope::All, &input, &Actor::system("test")).await.unwrap().id
+    units_store::create(conn, &Authorized::system(Permission::UnitsWrite), &input, &Actor::system("test"))
+        .await
+        .unwrap()
+        .id
 }
 
 pub struct M<'a> {
@@ -76,7 +79,10 @@ pub async fn member(app: &TestApp, m: M<'_>) -> i64 {
         )),
     };
     let key = &app.state.config.encryption_key;
-    members_store::create(&mut conn, &UnitScope::All, &input, key, &Actor::system("test")).await.unwrap().id
+    members_store::create(&mut conn, &Authorized::system(Permission::MembersWrite), &input, key, &Actor::system("test"))
+        .await
+        .unwrap()
+        .id
 }
 
 pub async fn org(app: &TestApp) -> Org {

@@ -407,10 +407,24 @@ async fn lists_filter_by_level_status_year_and_unit() {
         org.zhang_san, org.a, org.li_si, org.a, org.zhao_liu, org.b
     ))
     .await;
-    let member = app.member_user(org.zhao_liu).await;
-    let t = member.token.as_str();
+    let admin = app.union_admin().await;
+    let t = admin.token.as_str();
 
     let ids = |v: &Value| v["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect::<Vec<_>>();
+    // A member sees the school congress and their own unit's, not another unit's (item 3 of
+    // issue 8: congress reads take a `CongressAccess`).
+    let member = app.member_user(org.zhao_liu).await;
+    let mine = app.get("/congresses").token(&member.token).send().await.assert_ok(200);
+    let mut seen = ids(&mine);
+    seen.sort();
+    let mut expected = vec![school, b];
+    expected.sort();
+    assert_eq!(seen, expected, "the school congress and the congress of the member's unit B");
+    let other = a;
+    app.get(&format!("/congresses/{b}")).token(&member.token).send().await.assert_ok(200);
+    app.get(&format!("/congresses/{other}")).token(&member.token).send().await.assert_problem(404, "not_found");
+    app.get(&format!("/congresses/{other}/history")).token(&member.token).send().await.assert_problem(404, "not_found");
+
     let all = app.get("/congresses").token(t).send().await.assert_ok(200);
     assert_eq!(all["total"], 3);
     assert_eq!(ids(&all)[0], b, "newest year first");

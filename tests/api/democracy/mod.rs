@@ -5,6 +5,7 @@ mod congresses;
 mod delegates;
 mod departments;
 mod evaluations;
+mod proposal_access;
 mod proposal_reminders;
 mod proposal_states;
 mod proposals;
