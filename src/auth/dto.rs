@@ -167,9 +167,9 @@ pub struct Me {
     /// An API client's scopes (empty for users).
     pub scopes: Vec<crate::auth::permissions::ClientScope>,
     /// The caller's own member record (unmasked: it is theirs), when the account is bound to one.
-    pub member: Option<crate::membership::members::dto::MemberProfile>,
+    pub member: Option<crate::membership::MemberProfile>,
     /// The handling departments this account replies to proposals for (handlers).
-    pub departments: Vec<crate::democracy::departments::dto::HandledDepartment>,
+    pub departments: Vec<crate::democracy::HandledDepartment>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

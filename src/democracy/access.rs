@@ -26,12 +26,9 @@ use crate::schema::{congresses, delegates, department_handlers, members, units};
 #[derive(Debug, Clone)]
 pub struct CongressRef {
     pub id: i64,
-    pub unit_id: i64,
     pub unit_path: String,
     pub level: CongressLevel,
     pub status: CongressStatus,
-    pub year: i32,
-    pub starts_on: NaiveDate,
     pub proposal_deadline: Option<NaiveDate>,
     pub proposal_prefix: String,
     pub min_cosigners: i16,
@@ -61,17 +58,14 @@ type CongressRow = (
 );
 
 fn congress_ref(r: CongressRow) -> CongressRef {
-    let (id, unit_id, unit_path, level, status, year, starts_on, proposal_deadline, proposal_prefix, min_cosigners) =
-        (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9);
+    let (id, unit_path, level, status, proposal_deadline, proposal_prefix, min_cosigners) =
+        (r.0, r.2, r.3, r.4, r.7, r.8, r.9);
     let (quorum_num, quorum_den, quorum_inclusive, majority_base) = r.13;
     CongressRef {
         id,
-        unit_id,
         unit_path,
         level: CongressLevel::parse(&level).unwrap_or(CongressLevel::School),
         status: CongressStatus::parse(&status).unwrap_or(CongressStatus::Preparing),
-        year,
-        starts_on,
         proposal_deadline,
         proposal_prefix,
         min_cosigners,
@@ -190,13 +184,6 @@ pub async fn delegate_of(
         .first(conn)
         .await
         .optional()?;
-    Ok(row.map(delegate_ref))
-}
-
-/// A delegate by id.
-pub async fn delegate(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<DelegateRef>, ApiError> {
-    let row: Option<DelegateRow> =
-        delegates::table.filter(delegates::id.eq(id)).select(DELEGATE_COLUMNS).first(conn).await.optional()?;
     Ok(row.map(delegate_ref))
 }
 

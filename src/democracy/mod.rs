@@ -11,21 +11,32 @@
 //! - every proposal transition goes through `rules::proposal_transition` and writes a history
 //!   row; drafts are the proposer's own.
 
-pub mod access;
-pub mod congresses;
-pub mod delegates;
-pub mod departments;
+mod access;
+mod congresses;
+mod delegates;
+mod departments;
 pub mod error;
-pub mod evaluations;
-pub mod motions;
-pub mod proposals;
-pub mod suggestions;
+mod evaluations;
+mod motions;
+mod proposals;
+mod suggestions;
 pub mod types;
 
 use crate::webhooks::EventDef;
 
 // The public face other modules may call.
+// The public face: what other modules may use. Resource modules are private, so a store
+// function of this domain cannot be imported from elsewhere; what is re-exported here takes
+// a proof (or is a pure rule, a type or a constant).
+pub use access::handler_departments;
+pub use departments::dto::HandledDepartment;
 pub use departments::store::handled_by as departments_handled_by;
+/// Voting rules (pure): quorum and majority.
+pub use motions::rules as motion_rules;
+pub use proposals::access::ProposalAccess;
+pub use proposals::reminders::JOB_KIND as PROPOSAL_REMINDERS_JOB;
+/// The proposal state machine (pure).
+pub use proposals::rules as proposal_rules;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Routes under `/api/v1`, one call per part.

@@ -6,13 +6,13 @@
 //! outside is "not found"; lists mask phone and ID-card numbers; ID-card numbers are stored
 //! encrypted with keyed hashes for lookup.
 
-pub mod dues;
+mod dues;
 pub mod error;
-pub mod honors;
-pub mod imports;
-pub mod members;
+mod honors;
+mod imports;
+mod members;
 pub mod types;
-pub mod units;
+mod units;
 
 use crate::webhooks::EventDef;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -61,4 +61,17 @@ pub fn jobs(registry: &mut crate::jobs::Registry) {
     members::birthdays::register(registry);
 }
 
-pub use members::store::member_profile;
+// The public face: what other modules may use. Resource modules are private, so a store
+// function of this domain cannot be imported from elsewhere; what is re-exported here takes
+// a proof (or is a pure helper, a type or a constant).
+pub use imports::api::MAX_ROWS as MAX_IMPORT_ROWS;
+/// The member file parser (pure), shared with the HR roster sync.
+pub use imports::parse;
+pub use members::birthdays::BIRTHDAY_LIST;
+pub use members::dto::{CreateMember, MemberProfile};
+pub use members::events::members_imported;
+pub use members::store::{create as create_member, id_card_columns, member_profile};
+/// ID-card numbers (GB 11643) and names (pinyin keys): pure helpers.
+pub use members::{idcard, names};
+pub use units::dto::CreateUnit;
+pub use units::store::{boxed_in_scope, create as create_unit, find_in_scope};

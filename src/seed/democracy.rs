@@ -20,7 +20,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use crate::audit::{self, Actor};
 use crate::auth::users::store as users_store;
 use crate::auth::{password, permissions::Role};
-use crate::democracy::motions::rules::{Attendance, Tally, VotingRule};
+use crate::democracy::motion_rules::{Attendance, Tally, VotingRule};
 use crate::democracy::types::Feedback;
 use crate::error::ApiError;
 use crate::schema::{
@@ -286,7 +286,7 @@ async fn school_congress(
             against_count: i64::from(*against),
             abstain_count: i64::from(*abstain),
         };
-        let passed = crate::democracy::motions::rules::motion_passes(&rule, &attendance, &tally);
+        let passed = crate::democracy::motion_rules::motion_passes(&rule, &attendance, &tally);
         let opened = at(ends_on, 9, 10 * i as u32);
         let closed = opened + Duration::minutes(8);
         let motion_id: i64 = diesel::insert_into(motions::table)
@@ -307,7 +307,7 @@ async fn school_congress(
                     motions::for_count.eq(for_count),
                     motions::against_count.eq(*against),
                     motions::abstain_count.eq(*abstain),
-                    motions::quorum_met.eq(crate::democracy::motions::rules::quorum_met(&rule, &attendance)),
+                    motions::quorum_met.eq(crate::democracy::motion_rules::quorum_met(&rule, &attendance)),
                     motions::passed.eq(passed),
                 ),
                 (

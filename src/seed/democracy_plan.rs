@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
-use crate::democracy::proposals::rules::{self, ProposalAction};
+use crate::democracy::proposal_rules::{self as rules, ProposalAction};
 use crate::democracy::types::{Feedback, MotionKind, ProposalStatus, ResultCode};
 
 pub const CONGRESS_NAME: &str = "第四届教职工代表大会暨第四届工会会员代表大会第三次会议";
@@ -304,7 +304,7 @@ pub fn suggestion_plan() -> Vec<(&'static str, String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::democracy::motions::rules::{Attendance, Tally, VotingRule};
+    use crate::democracy::motion_rules::{Attendance, Tally, VotingRule};
 
     #[test]
     fn quotas_add_up() {
@@ -364,7 +364,7 @@ mod tests {
                 against_count: against.into(),
                 abstain_count: abstain.into(),
             };
-            assert!(crate::democracy::motions::rules::motion_passes(&VotingRule::default(), &att, &tally));
+            assert!(crate::democracy::motion_rules::motion_passes(&VotingRule::default(), &att, &tally));
         }
         assert_eq!(MOTIONS.iter().filter(|m| m.0 == MotionKind::Report).count(), 5);
     }

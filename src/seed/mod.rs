@@ -18,7 +18,7 @@ use crate::auth::{password, permissions::Role};
 use crate::config::Config;
 use crate::crypto::SecretKey;
 use crate::db;
-use crate::membership::members::{idcard, names};
+use crate::membership::{idcard, names};
 use crate::schema::{honors, members, role_grants, units};
 
 pub const SECONDARY_UNIONS: [&str; 24] = [
@@ -183,7 +183,7 @@ async fn insert_members(
             .map(|p| {
                 let (pinyin, initials) = names::pinyin_keys(&p.name);
                 let card = idcard::parse_id_card(&p.id_card).ok();
-                let cols = card.as_ref().map(|c| crate::membership::members::store::id_card_columns(key, c));
+                let cols = card.as_ref().map(|c| crate::membership::id_card_columns(key, c));
                 (
                     members::staff_no.eq(p.staff_no.clone()),
                     members::name.eq(p.name.clone()),

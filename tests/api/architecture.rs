@@ -448,3 +448,21 @@ fn only_the_service_itself_mints_system_proofs() {
     }
     assert!(callers.is_empty(), "Authorized::system used outside the allowed modules: {callers:?}");
 }
+
+/// Issue 8 item 2: a domain's resource folders are private; other modules see only the
+/// public face its `mod.rs` re-exports (functions that take a proof, pure rules, types), so a
+/// cross-domain store import does not compile. `error` and `types` are the domain's shared
+/// vocabulary and stay public.
+#[test]
+fn domains_expose_only_their_public_face() {
+    for domain in DOMAINS.iter().filter(|d| **d != "reports") {
+        let code = code_of(&src_dir().join(domain).join("mod.rs"));
+        let public: Vec<&str> = code
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("pub mod "))
+            .map(|m| m.trim_end_matches(';'))
+            .filter(|m| !["error", "types"].contains(m))
+            .collect();
+        assert!(public.is_empty(), "{domain}/mod.rs makes resource modules public: {public:?}");
+    }
+}

@@ -568,7 +568,7 @@ async fn files_over_the_import_limit_are_413() {
 async fn too_many_rows_is_refused() {
     let app = TestApp::spawn().await;
     let admin = app.union_admin().await;
-    let max = gonghui::membership::imports::api::MAX_ROWS;
+    let max = gonghui::membership::MAX_IMPORT_ROWS;
     let mut file = String::from("工号\n");
     for i in 0..=max {
         file.push_str(&format!("N{i}\n"));

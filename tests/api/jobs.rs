@@ -95,7 +95,7 @@ async fn a_dedupe_key_makes_enqueue_idempotent() {
     assert!(enqueue(&mut conn, NewJob::new("test.ok", json!({}))).await.unwrap().is_some());
     // Scheduled occurrences, enqueued by several workers, exist once per period.
     for _ in 0..3 {
-        let birthdays = gonghui::jobs::Schedule::monthly(gonghui::membership::members::birthdays::BIRTHDAY_LIST, 0);
+        let birthdays = gonghui::jobs::Schedule::monthly(gonghui::membership::BIRTHDAY_LIST, 0);
         for j in birthdays.occurrences(chrono::NaiveDate::from_ymd_opt(2026, 12, 15).unwrap()) {
             enqueue(&mut conn, j).await.unwrap();
         }

@@ -648,17 +648,11 @@ async fn the_monthly_birthday_list_goes_out_once_grouped_by_unit() {
     // 钱七 (born in August) is retired: not on August's list.
     let mut conn = app.conn().await;
     for month in ["2026-05", "2026-08"] {
-        let job = gonghui::jobs::NewJob::new(
-            gonghui::membership::members::birthdays::BIRTHDAY_LIST,
-            json!({ "month": month }),
-        );
+        let job = gonghui::jobs::NewJob::new(gonghui::membership::BIRTHDAY_LIST, json!({ "month": month }));
         gonghui::jobs::enqueue(&mut conn, job).await.unwrap();
     }
     // A second job for May (e.g. enqueued without its dedupe key) changes nothing.
-    let again = gonghui::jobs::NewJob::new(
-        gonghui::membership::members::birthdays::BIRTHDAY_LIST,
-        json!({ "month": "2026-05" }),
-    );
+    let again = gonghui::jobs::NewJob::new(gonghui::membership::BIRTHDAY_LIST, json!({ "month": "2026-05" }));
     gonghui::jobs::enqueue(&mut conn, again).await.unwrap();
     drain(&app, &worker(&app)).await;
     let bodies: Vec<Value> =
@@ -682,7 +676,7 @@ async fn the_monthly_birthday_list_goes_out_once_grouped_by_unit() {
     // A bad payload fails for good.
     gonghui::jobs::enqueue(
         &mut conn,
-        gonghui::jobs::NewJob::new(gonghui::membership::members::birthdays::BIRTHDAY_LIST, json!({"month": "May"})),
+        gonghui::jobs::NewJob::new(gonghui::membership::BIRTHDAY_LIST, json!({"month": "May"})),
     )
     .await
     .unwrap();

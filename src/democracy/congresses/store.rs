@@ -22,7 +22,7 @@ use crate::http::etag::IfMatch;
 use crate::http::pagination::PageParams;
 use crate::kernel::money::Bp;
 use crate::membership::types::UnitKind;
-use crate::membership::units::store::{boxed_in_scope, find_in_scope};
+use crate::membership::{boxed_in_scope, find_in_scope};
 use crate::schema::{congress_history, congresses, delegates, units};
 
 type Row = (

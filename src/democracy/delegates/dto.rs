@@ -7,9 +7,6 @@ use validator::Validate;
 
 use crate::democracy::types::{CheckInStatus, DelegateCategory, DelegateKind};
 
-/// At most this many staff numbers or delegate ids in one bulk add or check-in.
-pub const MAX_BATCH: usize = 1000;
-
 fn staff_nos_ok(v: &[String]) -> Result<(), validator::ValidationError> {
     let ok = v.iter().all(|s| (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
     if ok { Ok(()) } else { Err(validator::ValidationError::new("invalid_format")) }

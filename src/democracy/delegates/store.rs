@@ -25,7 +25,7 @@ use crate::error::{ApiError, FieldIssue};
 use crate::http::pagination::PageParams;
 use crate::kernel::sql::escape_like;
 use crate::membership::types::{MemberStatus, UnitKind};
-use crate::membership::units::store::{boxed_in_scope, find_in_scope};
+use crate::membership::{boxed_in_scope, find_in_scope};
 use crate::schema::{delegates, members, units};
 
 /// Proof that the caller may read a congress's roll, and which part of it: made only by
@@ -37,12 +37,6 @@ pub struct RollAccess {
 }
 
 impl Proof for RollAccess {}
-
-impl RollAccess {
-    pub fn congress(&self) -> &CongressRef {
-        &self.congress
-    }
-}
 
 /// The congress a reader asked for, and which of its delegates they see (404 for a unit
 /// congress outside the reader's scope).

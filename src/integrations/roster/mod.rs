@@ -30,9 +30,9 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::error::{ApiError, FieldError, FieldIssue};
-use crate::membership::imports::parse as import_parse;
-use crate::membership::imports::parse::{Column, ImportFileError, ImportRow, RawTable};
-use crate::membership::members::idcard::{self, IdCard};
+use crate::membership::idcard::{self, IdCard};
+use crate::membership::parse as import_parse;
+use crate::membership::parse::{Column, ImportFileError, ImportRow, RawTable};
 use crate::membership::types::{EmploymentType, Gender, MemberStatus};
 
 /// Rows accepted in one call.

@@ -21,10 +21,10 @@ use crate::audit::Actor;
 use crate::crypto::SecretKey;
 use crate::error::{ApiError, FieldIssue};
 use crate::integrations::roster::{self, BATCH_SIZE, Change, Incoming, Movement, Outcome, Stored, UnitIndex};
-use crate::membership::imports::parse::ImportRow;
-use crate::membership::members::idcard;
-use crate::membership::members::names;
-use crate::membership::members::store::id_card_columns;
+use crate::membership::id_card_columns;
+use crate::membership::idcard;
+use crate::membership::names;
+use crate::membership::parse::ImportRow;
 use crate::membership::types::{EmploymentType, Gender, MemberStatus};
 use crate::schema::{audit_log, member_history, members, units};
 
@@ -234,12 +234,8 @@ async fn apply_batch(
     // members (as the import does), one member event per changed member.
     if applied.created > 0 {
         let units: Vec<i64> = history.iter().filter_map(|h| h.to_unit).collect();
-        crate::webhooks::emit(
-            conn,
-            "members.imported",
-            crate::membership::members::events::members_imported(applied.created, &units),
-        )
-        .await?;
+        crate::webhooks::emit(conn, "members.imported", crate::membership::members_imported(applied.created, &units))
+            .await?;
     }
 
     for (new, s, change) in updates {

@@ -3,19 +3,15 @@
 use chrono::NaiveDate;
 
 /// The dues rate in force: 0.5% of the monthly base salary (中华全国总工会 会员会费
-/// 收缴办法: 会费按本人每月基本工资的 5‰ 缴纳). Kept with its source so a recorded
-/// payment can show which rule computed it; a new rule is a new row with a later date.
+/// 收缴办法: 会费按本人每月基本工资的 5‰ 缴纳, 中华全国总工会《关于规范工会会员会费收缴工作的
+/// 通知》). A new rule is a new row with a later date.
 pub struct DuesRate {
     pub from: NaiveDate,
     pub rate_bp: i32,
-    pub source: &'static str,
 }
 
-pub const DUES_RATES: &[DuesRate] = &[DuesRate {
-    from: NaiveDate::from_ymd_opt(1978, 10, 1).expect("valid date"),
-    rate_bp: 50,
-    source: "中华全国总工会《关于规范工会会员会费收缴工作的通知》: 按本人每月基本工资的 5‰ 缴纳",
-}];
+pub const DUES_RATES: &[DuesRate] =
+    &[DuesRate { from: NaiveDate::from_ymd_opt(1978, 10, 1).expect("valid date"), rate_bp: 50 }];
 
 /// The rate in force for a period (the latest rule starting on or before it).
 pub fn dues_rate_for(period: NaiveDate) -> Option<&'static DuesRate> {

@@ -295,21 +295,6 @@ pub async fn update(
     .await
 }
 
-/// Resolves an import's unit cell (code, or exact name) among units in scope.
-pub async fn resolve_names(conn: &mut AsyncPgConnection, auth: &Authorized) -> Result<HashMap<String, i64>, ApiError> {
-    let scope = auth.scope();
-    let rows: Vec<(i64, String, Option<String>)> =
-        boxed_in_scope(scope).select((units::id, units::name, units::code)).load(conn).await?;
-    let mut map = HashMap::new();
-    for (id, name, code) in rows {
-        if let Some(code) = code {
-            map.insert(code.to_lowercase(), id);
-        }
-        map.insert(name, id);
-    }
-    Ok(map)
-}
-
 /// A subtree filter (`unit_id` with its descendants) within scope, as a path prefix.
 pub(crate) async fn subtree_path(
     conn: &mut AsyncPgConnection,

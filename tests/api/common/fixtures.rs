@@ -5,11 +5,9 @@ use chrono::NaiveDate;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gonghui::audit::Actor;
 use gonghui::auth::permissions::{Authorized, Permission};
-use gonghui::membership::members::dto::CreateMember;
-use gonghui::membership::members::store as members_store;
+use gonghui::membership::CreateMember;
+use gonghui::membership::CreateUnit;
 use gonghui::membership::types::{EmploymentType, Gender, UnitKind};
-use gonghui::membership::units::dto::CreateUnit;
-use gonghui::membership::units::store as units_store;
 
 use super::TestApp;
 
@@ -45,7 +43,7 @@ fn d(s: &str) -> NaiveDate {
 
 async fn unit(conn: &mut AsyncPgConnection, name: &str, code: &str, kind: UnitKind, parent: Option<i64>) -> i64 {
     let input = CreateUnit { name: name.into(), code: Some(code.into()), kind, parent_id: parent, sort_order: 0 };
-    units_store::create(conn, &Authorized::system(Permission::UnitsWrite), &input, &Actor::system("test"))
+    gonghui::membership::create_unit(conn, &Authorized::system(Permission::UnitsWrite), &input, &Actor::system("test"))
         .await
         .unwrap()
         .id
@@ -79,10 +77,16 @@ pub async fn member(app: &TestApp, m: M<'_>) -> i64 {
         )),
     };
     let key = &app.state.config.encryption_key;
-    members_store::create(&mut conn, &Authorized::system(Permission::MembersWrite), &input, key, &Actor::system("test"))
-        .await
-        .unwrap()
-        .id
+    gonghui::membership::create_member(
+        &mut conn,
+        &Authorized::system(Permission::MembersWrite),
+        &input,
+        key,
+        &Actor::system("test"),
+    )
+    .await
+    .unwrap()
+    .id
 }
 
 pub async fn org(app: &TestApp) -> Org {

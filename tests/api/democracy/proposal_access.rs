@@ -13,7 +13,7 @@ use diesel::QueryDsl;
 use diesel_async::RunQueryDsl;
 use gonghui::auth::permissions::Role;
 use gonghui::auth::principal::load_user;
-use gonghui::democracy::proposals::access::ProposalAccess;
+use gonghui::democracy::ProposalAccess;
 use gonghui::democracy::types::ProposalStatus;
 use gonghui::schema::proposals;
 

@@ -6,7 +6,7 @@ use crate::common;
 use common::TestApp;
 use common::democracy;
 use common::fixtures;
-use gonghui::democracy::proposals::reminders::JOB_KIND;
+use gonghui::democracy::PROPOSAL_REMINDERS_JOB as JOB_KIND;
 use gonghui::jobs::NewJob;
 use serde_json::json;
 

@@ -9,7 +9,7 @@ use common::democracy::{self, Delegate};
 use common::fixtures;
 use common::{TestApp, TestUser};
 use gonghui::auth::permissions::Role;
-use gonghui::democracy::proposals::rules::{self, ProposalAction};
+use gonghui::democracy::proposal_rules::{self as rules, ProposalAction};
 use gonghui::democracy::types::{Feedback, ProposalStatus};
 use serde_json::json;
 
