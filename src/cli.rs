@@ -167,7 +167,11 @@ fn serve(config: Config) -> anyhow::Result<()> {
             let worker = crate::app::worker(state.pool.clone(), state.config.clone(), state.http.clone());
             actix_web::rt::spawn(worker.run(stopped));
         }
-        let server = HttpServer::new(move || app::build(state.clone()))
+        let server = HttpServer::new(move || {
+            let app = app::build(state.clone());
+            app::release_startup_memory();
+            app
+        })
             .workers(workers)
             .shutdown_timeout(30)
             .bind(&bind)?
