@@ -6,7 +6,7 @@
 
 use crate::democracy::error::DemocracyError;
 use chrono::NaiveDate;
-use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl};
+use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use diesel::BoolExpressionMethods;
@@ -39,69 +39,50 @@ pub struct CongressRef {
     pub version: i32,
 }
 
-type CongressRow = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    i32,
-    NaiveDate,
-    Option<NaiveDate>,
-    String,
-    i16,
-    i32,
-    i32,
-    i32,
-    (i16, i16, bool, String),
-    i32,
-);
-
-fn congress_ref(r: CongressRow) -> CongressRef {
-    let (id, unit_path, level, status, proposal_deadline, proposal_prefix, min_cosigners) =
-        (r.0, r.2, r.3, r.4, r.7, r.8, r.9);
-    let (quorum_num, quorum_den, quorum_inclusive, majority_base) = r.13;
-    CongressRef {
-        id,
-        unit_path,
-        level: CongressLevel::parse(&level).unwrap_or(CongressLevel::School),
-        status: CongressStatus::parse(&status).unwrap_or(CongressStatus::Preparing),
-        proposal_deadline,
-        proposal_prefix,
-        min_cosigners,
-        reply_days: r.10,
-        max_extension_days: r.11,
-        feedback_working_days: r.12,
-        rule: VotingRule {
-            quorum_num: i64::from(quorum_num),
-            quorum_den: i64::from(quorum_den),
-            quorum_inclusive,
-            majority_base: MajorityBase::parse(&majority_base).unwrap_or(MajorityBase::AllFormal),
-        },
-        version: r.14,
-    }
+/// The columns of a [`CongressRef`], read with its unit's path.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = congresses, check_for_backend(diesel::pg::Pg))]
+struct CongressRow {
+    id: i64,
+    #[diesel(select_expression = units::path, select_expression_type = units::path)]
+    unit_path: String,
+    level: CongressLevel,
+    status: CongressStatus,
+    proposal_deadline: Option<NaiveDate>,
+    proposal_prefix: String,
+    min_cosigners: i16,
+    reply_days: i32,
+    max_extension_days: i32,
+    feedback_working_days: i32,
+    quorum_num: i16,
+    quorum_den: i16,
+    quorum_inclusive: bool,
+    majority_base: MajorityBase,
+    version: i32,
 }
 
-macro_rules! congress_ref_select {
-    () => {
-        (
-            congresses::id,
-            congresses::unit_id,
-            units::path,
-            congresses::level,
-            congresses::status,
-            congresses::year,
-            congresses::starts_on,
-            congresses::proposal_deadline,
-            congresses::proposal_prefix,
-            congresses::min_cosigners,
-            congresses::reply_days,
-            congresses::max_extension_days,
-            congresses::feedback_working_days,
-            (congresses::quorum_num, congresses::quorum_den, congresses::quorum_inclusive, congresses::majority_base),
-            congresses::version,
-        )
-    };
+impl From<CongressRow> for CongressRef {
+    fn from(r: CongressRow) -> CongressRef {
+        CongressRef {
+            id: r.id,
+            unit_path: r.unit_path,
+            level: r.level,
+            status: r.status,
+            proposal_deadline: r.proposal_deadline,
+            proposal_prefix: r.proposal_prefix,
+            min_cosigners: r.min_cosigners,
+            reply_days: r.reply_days,
+            max_extension_days: r.max_extension_days,
+            feedback_working_days: r.feedback_working_days,
+            rule: VotingRule {
+                quorum_num: i64::from(r.quorum_num),
+                quorum_den: i64::from(r.quorum_den),
+                quorum_inclusive: r.quorum_inclusive,
+                majority_base: r.majority_base,
+            },
+            version: r.version,
+        }
+    }
 }
 
 /// The congress, or 404.
@@ -109,10 +90,10 @@ pub async fn congress(conn: &mut AsyncPgConnection, id: i64) -> Result<CongressR
     let row: CongressRow = congresses::table
         .inner_join(units::table.on(units::id.eq(congresses::unit_id)))
         .filter(congresses::id.eq(id))
-        .select(congress_ref_select!())
+        .select(CongressRow::as_select())
         .first(conn)
         .await?;
-    Ok(congress_ref(row))
+    Ok(row.into())
 }
 
 /// The congress, locked for the rest of the transaction (status changes, numbering).
@@ -151,7 +132,7 @@ pub struct DelegateRef {
     pub delegation_unit_id: i64,
 }
 
-type DelegateRow = (i64, i64, i64, String, i64);
+type DelegateRow = (i64, i64, i64, DelegateKind, i64);
 
 const DELEGATE_COLUMNS: (
     delegates::id,
@@ -162,13 +143,7 @@ const DELEGATE_COLUMNS: (
 ) = (delegates::id, delegates::congress_id, delegates::member_id, delegates::kind, delegates::delegation_unit_id);
 
 fn delegate_ref((id, congress_id, member_id, kind, delegation_unit_id): DelegateRow) -> DelegateRef {
-    DelegateRef {
-        id,
-        congress_id,
-        member_id,
-        kind: DelegateKind::parse(&kind).unwrap_or(DelegateKind::Observer),
-        delegation_unit_id,
-    }
+    DelegateRef { id, congress_id, member_id, kind, delegation_unit_id }
 }
 
 /// The delegate `member_id` is in `congress_id`, if any.

@@ -8,7 +8,9 @@
 //! - `label` is the Chinese display name, used for error messages such as the list of choices.
 //! - `all` lists the variants in declaration order (the order shown to users).
 //! - A value read from the database goes through `from_db`: a value that does not parse is
-//!   corruption, reported as an internal error, never replaced by a default.
+//!   corruption, reported as an internal error, never replaced by a default. Wire enums are
+//!   diesel `Text` types, so row tuples and structs declare the enum itself and diesel calls
+//!   `from_db` while reading the row; `as_str` is what is written.
 
 /// Declares a wire enum: the type, its variants with their wire value, Chinese label and
 /// accepted aliases, and the `as_str` / `label` / `parse` / `all` methods.
@@ -26,10 +28,29 @@ macro_rules! wire_enum {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )+
+        }
+
+        /// Read from a `text` column through [`Self::from_db`]: a value that is not a variant
+        /// fails the query (an internal error), never becomes a default.
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = <String as diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg>>::from_sql(bytes)?;
+                Ok(Self::from_db(&text)?)
+            }
+        }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(self.as_str(), out)
+            }
         }
 
         impl $name {

@@ -28,3 +28,4 @@ mod units;
 mod users;
 mod webhooks;
 mod wechat;
+mod wire_enums;

@@ -26,8 +26,8 @@ use crate::membership::{boxed_in_scope, find_in_scope};
 use crate::schema::{congress_history, congresses, delegates, units};
 
 type Row = (
-    (i64, i64, String, String, String, String, i16, i16, i32, NaiveDate, NaiveDate, String),
-    (Option<NaiveDate>, String, i16, i32, i32, i32, i16, i16, bool, String, String),
+    (i64, i64, String, CongressLevel, CongressKind, String, i16, i16, i32, NaiveDate, NaiveDate, CongressStatus),
+    (Option<NaiveDate>, String, i16, i32, i32, i32, i16, i16, bool, MajorityBase, String),
     (i32, DateTime<Utc>, DateTime<Utc>),
 );
 
@@ -88,15 +88,15 @@ fn to_view(row: Row, counts: &HashMap<(i64, String), i64>) -> CongressView {
         id,
         unit_id,
         unit_name,
-        level: CongressLevel::parse(&level).unwrap_or(CongressLevel::Unit),
-        kind: CongressKind::parse(&kind).unwrap_or(CongressKind::Joint),
+        level,
+        kind,
         name,
         term,
         session,
         year,
         starts_on,
         ends_on,
-        status: CongressStatus::parse(&status).unwrap_or(CongressStatus::Preparing),
+        status,
         proposal_deadline,
         proposal_prefix,
         min_cosigners,
@@ -106,7 +106,7 @@ fn to_view(row: Row, counts: &HashMap<(i64, String), i64>) -> CongressView {
         quorum_num,
         quorum_den,
         quorum_inclusive,
-        majority_base: MajorityBase::parse(&majority_base).unwrap_or(MajorityBase::AllFormal),
+        majority_base,
         rule_source,
         formal_delegates: count("formal"),
         observer_delegates: count("observer"),
@@ -400,7 +400,7 @@ pub async fn history(
     access.ensure_sees(&access::congress(conn, id).await?)?;
     let total: i64 =
         congress_history::table.filter(congress_history::congress_id.eq(id)).count().get_result(conn).await?;
-    type H = (i64, String, Option<String>, String, Option<i64>, Option<String>, DateTime<Utc>);
+    type H = (i64, String, Option<CongressStatus>, CongressStatus, Option<i64>, Option<String>, DateTime<Utc>);
     let rows: Vec<H> = congress_history::table
         .filter(congress_history::congress_id.eq(id))
         .order((congress_history::at.asc(), congress_history::id.asc()))
@@ -422,8 +422,8 @@ pub async fn history(
         .map(|(id, action, from, to, actor_user_id, comment, at)| CongressHistoryEntry {
             id,
             action,
-            from_status: from.as_deref().and_then(CongressStatus::parse),
-            to_status: CongressStatus::parse(&to).unwrap_or(CongressStatus::Preparing),
+            from_status: from,
+            to_status: to,
             actor_user_id,
             comment,
             at,

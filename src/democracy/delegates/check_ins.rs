@@ -159,7 +159,7 @@ struct CheckInRow {
     #[diesel(sql_type = Text)]
     name: String,
     #[diesel(sql_type = Text)]
-    kind: String,
+    kind: DelegateKind,
     #[diesel(sql_type = BigInt)]
     delegation_unit_id: i64,
     #[diesel(sql_type = Text)]
@@ -167,7 +167,7 @@ struct CheckInRow {
     #[diesel(sql_type = SmallInt)]
     sitting: i16,
     #[diesel(sql_type = Text)]
-    status: String,
+    status: CheckInStatus,
     #[diesel(sql_type = Timestamptz)]
     recorded_at: DateTime<Utc>,
 }
@@ -212,11 +212,11 @@ pub async fn list_check_ins(
             member_id: r.member_id,
             staff_no: r.staff_no,
             name: r.name,
-            kind: DelegateKind::parse(&r.kind).unwrap_or(DelegateKind::Observer),
+            kind: r.kind,
             delegation_unit_id: r.delegation_unit_id,
             delegation_unit_name: r.delegation_unit_name,
             sitting: r.sitting,
-            status: CheckInStatus::parse(&r.status).unwrap_or(CheckInStatus::Present),
+            status: r.status,
             recorded_at: r.recorded_at,
         })
         .collect();

@@ -90,9 +90,9 @@ struct DelegateRow {
     #[diesel(sql_type = Text)]
     unit_name: String,
     #[diesel(sql_type = Text)]
-    kind: String,
+    kind: DelegateKind,
     #[diesel(sql_type = Text)]
-    category: String,
+    category: DelegateCategory,
     #[diesel(sql_type = BigInt)]
     delegation_unit_id: i64,
     #[diesel(sql_type = Text)]
@@ -115,8 +115,8 @@ impl From<DelegateRow> for DelegateView {
             name: r.name,
             unit_id: r.unit_id,
             unit_name: r.unit_name,
-            kind: DelegateKind::parse(&r.kind).unwrap_or(DelegateKind::Observer),
-            category: DelegateCategory::parse(&r.category).unwrap_or(DelegateCategory::Other),
+            kind: r.kind,
+            category: r.category,
             delegation_unit_id: r.delegation_unit_id,
             delegation_unit_name: r.delegation_unit_name,
             sittings_present: r.sittings_present,

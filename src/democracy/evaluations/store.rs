@@ -35,7 +35,7 @@ type CampaignRow = (
     i64,
     String,
     Option<String>,
-    String,
+    CampaignStatus,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
     i32,
@@ -60,12 +60,8 @@ macro_rules! campaign_select {
     };
 }
 
-fn status_of(s: &str) -> CampaignStatus {
-    CampaignStatus::parse(s).unwrap_or(CampaignStatus::Draft)
-}
-
 async fn targets_of(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<TargetView>, ApiError> {
-    let rows: Vec<(i64, String, String, Option<i64>, i32)> = tgt::table
+    let rows: Vec<(i64, TargetKind, String, Option<i64>, i32)> = tgt::table
         .filter(tgt::campaign_id.eq(id))
         .order((tgt::sort_order.asc(), tgt::id.asc()))
         .select((tgt::id, tgt::kind, tgt::name, tgt::department_id, tgt::sort_order))
@@ -73,13 +69,7 @@ async fn targets_of(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<TargetV
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, kind, name, department_id, sort_order)| TargetView {
-            id,
-            kind: TargetKind::parse(&kind).unwrap_or(TargetKind::Department),
-            name,
-            department_id,
-            sort_order,
-        })
+        .map(|(id, kind, name, department_id, sort_order)| TargetView { id, kind, name, department_id, sort_order })
         .collect())
 }
 
@@ -107,7 +97,7 @@ async fn read(conn: &mut AsyncPgConnection, id: i64) -> Result<CampaignView, Api
         congress_id: r.1,
         title: r.2,
         description: r.3,
-        status: status_of(&r.4),
+        status: r.4,
         opened_at: r.5,
         closed_at: r.6,
         targets: targets_of(conn, id).await?,
@@ -171,7 +161,7 @@ pub async fn list(
             id: r.0,
             congress_id: r.1,
             title: r.2,
-            status: status_of(&r.4),
+            status: r.4,
             opened_at: r.5,
             closed_at: r.6,
             target_count: count_for(&t, r.0),
@@ -414,10 +404,10 @@ pub async fn submit_sheet(
 ) -> Result<SheetReceipt, ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
         // Shared lock: sheets go in concurrently, but never past a close.
-        let (congress_id, status): (i64, String) =
+        let (congress_id, status): (i64, CampaignStatus) =
             ec::table.filter(ec::id.eq(id)).select((ec::congress_id, ec::status)).for_share().first(conn).await?;
         let delegate = access::formal_delegate(conn, me, congress_id).await?;
-        if status_of(&status) != CampaignStatus::Open {
+        if status != CampaignStatus::Open {
             return Err(DemocracyError::CampaignNotOpen.into());
         }
         let targets: Vec<i64> = tgt::table.filter(tgt::campaign_id.eq(id)).select(tgt::id).load(conn).await?;

@@ -37,11 +37,11 @@ use crate::schema::{ballot_receipts, ballots, check_ins, congresses, delegates, 
 struct MotionRow {
     id: i64,
     congress_id: i64,
-    kind: String,
+    kind: MotionKind,
     title: String,
     description: Option<String>,
     sitting: i16,
-    status: String,
+    status: MotionStatus,
     voting_opened_at: Option<DateTime<Utc>>,
     voting_closed_at: Option<DateTime<Utc>>,
     formal_total: Option<i32>,
@@ -59,7 +59,7 @@ struct MotionRow {
 
 impl MotionRow {
     fn status(&self) -> MotionStatus {
-        MotionStatus::parse(&self.status).unwrap_or(MotionStatus::Draft)
+        self.status
     }
 
     fn frozen(&self) -> Option<FrozenResult> {
@@ -82,7 +82,7 @@ impl MotionRow {
         MotionView {
             id: self.id,
             congress_id: self.congress_id,
-            kind: MotionKind::parse(&self.kind).unwrap_or(MotionKind::Other),
+            kind: self.kind,
             title: self.title.clone(),
             description: self.description.clone(),
             sitting: self.sitting,
@@ -362,7 +362,7 @@ pub async fn open_for_member(
             )))
     };
     let total: i64 = query().count().get_result(conn).await?;
-    type Row = (i64, i64, String, String, String, Option<String>, i16, Option<DateTime<Utc>>, bool);
+    type Row = (i64, i64, String, MotionKind, String, Option<String>, i16, Option<DateTime<Utc>>, bool);
     let rows: Vec<Row> = query()
         .order((motions::voting_opened_at.asc(), motions::id.asc()))
         .limit(page.per_page())
@@ -390,17 +390,7 @@ pub async fn open_for_member(
     let items = rows
         .into_iter()
         .map(|(id, congress_id, congress_name, kind, title, description, sitting, voting_opened_at, checked_in)| {
-            MyMotion {
-                id,
-                congress_id,
-                congress_name,
-                kind: MotionKind::parse(&kind).unwrap_or(MotionKind::Other),
-                title,
-                description,
-                sitting,
-                voting_opened_at,
-                checked_in,
-            }
+            MyMotion { id, congress_id, congress_name, kind, title, description, sitting, voting_opened_at, checked_in }
         })
         .collect();
     Ok((items, total))
@@ -584,7 +574,7 @@ pub async fn cast_ballot(
 ) -> Result<(), ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
         // A share lock: ballots run side by side, close-voting waits for them.
-        let (congress_id, status, sitting): (i64, String, i16) = motions::table
+        let (congress_id, status, sitting): (i64, MotionStatus, i16) = motions::table
             .filter(motions::id.eq(id))
             .select((motions::congress_id, motions::status, motions::sitting))
             .for_share()
@@ -593,7 +583,7 @@ pub async fn cast_ballot(
         let congress = access::congress(conn, congress_id).await?;
         access.ensure_sees(&congress)?;
         let delegate = access::formal_delegate(conn, me, congress_id).await?;
-        refuse(MotionAction::CastBallot, MotionStatus::parse(&status).unwrap_or(MotionStatus::Draft))?;
+        refuse(MotionAction::CastBallot, status)?;
         if congress.status != CongressStatus::InSession {
             return Err(DemocracyError::CongressNotInSession.into());
         }

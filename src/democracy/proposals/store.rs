@@ -6,7 +6,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{ExpressionMethods, JoinOnDsl, NullableExpressionMethods, OptionalExtension, QueryDsl};
+use diesel::{
+    ExpressionMethods, JoinOnDsl, NullableExpressionMethods, OptionalExtension, QueryDsl, Queryable, Selectable,
+    SelectableHelper,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::democracy::proposals::access::{ProposalAccess, Relation};
@@ -24,7 +27,8 @@ use crate::schema::{
 };
 
 /// The columns every transition needs, read (and locked) before it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = proposals, check_for_backend(diesel::pg::Pg))]
 pub struct Core {
     pub id: i64,
     pub congress_id: i64,
@@ -41,65 +45,9 @@ pub struct Core {
     pub version: i32,
 }
 
-type CoreRow = (
-    i64,
-    i64,
-    Option<String>,
-    i64,
-    String,
-    String,
-    Option<NaiveDate>,
-    String,
-    Option<i32>,
-    Option<NaiveDate>,
-    Option<String>,
-    i16,
-    i32,
-);
-
-macro_rules! core_select {
-    () => {
-        (
-            proposals::id,
-            proposals::congress_id,
-            proposals::number,
-            proposals::proposer_delegate_id,
-            proposals::status,
-            proposals::title,
-            proposals::reply_due_on,
-            proposals::extension_status,
-            proposals::extension_days,
-            proposals::feedback_due_on,
-            proposals::feedback,
-            proposals::rehandle_count,
-            proposals::version,
-        )
-    };
-}
-
-fn core(r: CoreRow) -> Core {
-    Core {
-        id: r.0,
-        congress_id: r.1,
-        number: r.2,
-        proposer_delegate_id: r.3,
-        status: ProposalStatus::parse(&r.4).unwrap_or(ProposalStatus::Draft),
-        title: r.5,
-        reply_due_on: r.6,
-        extension_status: ExtensionStatus::parse(&r.7).unwrap_or(ExtensionStatus::None),
-        extension_days: r.8,
-        feedback_due_on: r.9,
-        feedback: r.10.as_deref().and_then(Feedback::parse),
-        rehandle_count: r.11,
-        version: r.12,
-    }
-}
-
 /// The proposal's core, locked for the caller's transaction (404 when absent).
 pub(super) async fn lock_core_unchecked(conn: &mut AsyncPgConnection, id: i64) -> Result<Core, ApiError> {
-    let row: CoreRow =
-        proposals::table.filter(proposals::id.eq(id)).select(core_select!()).for_update().first(conn).await?;
-    Ok(core(row))
+    Ok(proposals::table.filter(proposals::id.eq(id)).select(Core::as_select()).for_update().first(conn).await?)
 }
 
 /// The core if the viewer may see the proposal, else 404 (nothing leaks).
@@ -108,9 +56,9 @@ pub async fn visible_core(
     viewer: &ProposalAccess,
     id: i64,
 ) -> Result<(Core, Relation), ApiError> {
-    let row: Option<CoreRow> =
-        proposals::table.filter(proposals::id.eq(id)).select(core_select!()).first(conn).await.optional()?;
-    let c = core(row.ok_or(ApiError::NotFound)?);
+    let row: Option<Core> =
+        proposals::table.filter(proposals::id.eq(id)).select(Core::as_select()).first(conn).await.optional()?;
+    let c = row.ok_or(ApiError::NotFound)?;
     let rel = viewer.relation(conn, c.id, c.proposer_delegate_id).await?;
     if viewer.sees(rel, c.status) { Ok((c, rel)) } else { Err(ApiError::NotFound) }
 }

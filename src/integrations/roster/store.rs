@@ -82,7 +82,7 @@ pub async fn apply(
 }
 
 type StoredRow = (
-    (i64, String, String, String, NaiveDate, i64, String, NaiveDate, String),
+    (i64, String, String, Gender, NaiveDate, i64, EmploymentType, NaiveDate, MemberStatus),
     (Option<String>, Option<Vec<u8>>, Option<Vec<u8>>, i32),
 );
 
@@ -93,12 +93,12 @@ fn to_stored(row: StoredRow) -> (Stored, Option<Vec<u8>>) {
         id,
         staff_no,
         name,
-        gender: Gender::parse(&gender).unwrap_or(Gender::Male),
+        gender,
         birth_date,
         unit_id,
-        employment_type: EmploymentType::parse(&employment_type).unwrap_or(EmploymentType::Established),
+        employment_type,
         joined_on,
-        status: MemberStatus::parse(&status).unwrap_or(MemberStatus::Active),
+        status,
         phone,
         id_card_hash,
         version,

@@ -15,22 +15,11 @@ use crate::membership::units::store::boxed_in_scope;
 use crate::membership::units::store::subtree_path;
 use crate::schema::{honors, members, units};
 
-type HonorRow = (i64, i64, String, i64, String, String, String, i32, String, chrono::DateTime<Utc>);
+type HonorRow = (i64, i64, String, i64, String, HonorCategory, HonorLevel, i32, String, chrono::DateTime<Utc>);
 
 fn honor_view(r: HonorRow) -> HonorView {
     let (id, member_id, member_name, unit_id, title, category, level, year, issuer, created_at) = r;
-    HonorView {
-        id,
-        member_id,
-        member_name,
-        unit_id,
-        title,
-        category: HonorCategory::parse(&category).unwrap_or(HonorCategory::Other),
-        level: HonorLevel::parse(&level).unwrap_or(HonorLevel::School),
-        year,
-        issuer,
-        created_at,
-    }
+    HonorView { id, member_id, member_name, unit_id, title, category, level, year, issuer, created_at }
 }
 
 macro_rules! honor_select {

@@ -37,7 +37,7 @@ impl Reveal {
 }
 
 type MemberRow = (
-    (i64, String, String, String, NaiveDate, i64, String, NaiveDate, String, Option<NaiveDate>),
+    (i64, String, String, Gender, NaiveDate, i64, EmploymentType, NaiveDate, MemberStatus, Option<NaiveDate>),
     (Option<String>, Option<Vec<u8>>, i32, chrono::DateTime<Utc>, chrono::DateTime<Utc>),
     String,
     bool,
@@ -84,13 +84,13 @@ fn to_view(row: MemberRow, reveal: Reveal, key: &SecretKey) -> MemberView {
         id,
         staff_no,
         name,
-        gender: Gender::parse(&gender).unwrap_or(Gender::Male),
+        gender,
         birth_date,
         unit_id,
         unit_name,
-        employment_type: EmploymentType::parse(&employment_type).unwrap_or(EmploymentType::Established),
+        employment_type,
         joined_on,
-        status: MemberStatus::parse(&status).unwrap_or(MemberStatus::Active),
+        status,
         left_on,
         phone: phone.map(|p| if reveal.phone { p } else { idcard::mask_phone(&p) }),
         id_card,
@@ -598,7 +598,8 @@ pub async fn history(
 /// A member's own profile (for `/me`): not masked, since it is the caller's own data.
 pub async fn member_profile(conn: &mut AsyncPgConnection, me: &Caller) -> Result<Option<MemberProfile>, ApiError> {
     let Some(member_id) = me.member_id() else { return Ok(None) };
-    type Row = (i64, String, String, String, i64, String, String, chrono::NaiveDate, String, Option<String>);
+    type Row =
+        (i64, String, String, Gender, i64, String, EmploymentType, chrono::NaiveDate, MemberStatus, Option<String>);
     let row: Option<Row> = members::table
         .inner_join(units::table.on(units::id.eq(members::unit_id)))
         .filter(members::id.eq(member_id))
@@ -618,18 +619,7 @@ pub async fn member_profile(conn: &mut AsyncPgConnection, me: &Caller) -> Result
         .await
         .optional()?;
     Ok(row.map(|(id, staff_no, name, gender, unit_id, unit_name, employment_type, joined_on, status, phone)| {
-        MemberProfile {
-            id,
-            staff_no,
-            name,
-            gender: Gender::parse(&gender).unwrap_or(Gender::Male),
-            unit_id,
-            unit_name,
-            employment_type: EmploymentType::parse(&employment_type).unwrap_or(EmploymentType::Established),
-            joined_on,
-            status: MemberStatus::parse(&status).unwrap_or(MemberStatus::Active),
-            phone,
-        }
+        MemberProfile { id, staff_no, name, gender, unit_id, unit_name, employment_type, joined_on, status, phone }
     }))
 }
 

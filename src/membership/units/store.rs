@@ -19,8 +19,18 @@ use crate::membership::types::UnitKind;
 use crate::membership::units::dto::{CreateUnit, UnitNode, UnitView, UpdateUnit};
 use crate::schema::{members, units};
 
-type UnitRow =
-    (i64, String, Option<String>, String, Option<i64>, String, i32, i32, chrono::DateTime<Utc>, chrono::DateTime<Utc>);
+type UnitRow = (
+    i64,
+    String,
+    Option<String>,
+    UnitKind,
+    Option<i64>,
+    String,
+    i32,
+    i32,
+    chrono::DateTime<Utc>,
+    chrono::DateTime<Utc>,
+);
 
 type UnitColumns = (
     units::id,
@@ -99,7 +109,7 @@ async fn to_views(conn: &mut AsyncPgConnection, rows: Vec<UnitRow>) -> Result<Ve
             id,
             name,
             code,
-            kind: UnitKind::parse(&kind).unwrap_or(UnitKind::Group),
+            kind,
             parent_id,
             sort_order,
             member_count: subtree_count(&path, &paths, &counts),
@@ -113,12 +123,12 @@ async fn to_views(conn: &mut AsyncPgConnection, rows: Vec<UnitRow>) -> Result<Ve
 /// The unit if it exists and lies inside `scope` (otherwise not found).
 pub async fn find_in_scope(conn: &mut AsyncPgConnection, auth: &Authorized, id: i64) -> Result<UnitRef, ApiError> {
     let scope = auth.scope();
-    let (id, name, kind, path): (i64, String, String, String) = boxed_in_scope(scope)
+    let (id, name, kind, path): (i64, String, UnitKind, String) = boxed_in_scope(scope)
         .filter(units::id.eq(id))
         .select((units::id, units::name, units::kind, units::path))
         .first(conn)
         .await?;
-    Ok(UnitRef { id, name, kind: UnitKind::parse(&kind).unwrap_or(UnitKind::Group), path })
+    Ok(UnitRef { id, name, kind, path })
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, auth: &Authorized, id: i64) -> Result<UnitView, ApiError> {
