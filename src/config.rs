@@ -11,6 +11,28 @@ use thiserror::Error;
 use crate::crypto::SecretKey;
 
 /// The whole configuration of one process.
+/// A secret read from the configuration. It never prints (`Debug` shows `Secret(***)`), so a
+/// config struct can derive `Debug` and be logged safely; the value is read with
+/// [`Secret::expose`], which names every place that uses it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
 #[derive(Clone)]
 pub struct Config {
     pub bind: String,
@@ -23,7 +45,7 @@ pub struct Config {
     pub public_url: String,
     pub jwt_issuer: String,
     pub jwt_audience: String,
-    pub jwt_private_key_pem: String,
+    pub jwt_private_key_pem: Secret,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub encryption_key: SecretKey,
@@ -63,7 +85,7 @@ pub struct WebhookConfig {
 #[derive(Clone, Debug)]
 pub struct WechatConfig {
     pub appid: String,
-    pub secret: String,
+    pub secret: Secret,
     /// `https://api.weixin.qq.com`; tests point it at a local fake.
     pub api_base: String,
     /// Allow binding by staff number + name + ID-card last 6 (the weakest proof).
@@ -172,7 +194,7 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         }
         Ok(Some(WechatConfig {
             appid,
-            secret,
+            secret: Secret::new(secret),
             api_base: self.url("GONGHUI_WECHAT_API_BASE", "https://api.weixin.qq.com")?,
             bind_by_identity: self.bool("GONGHUI_WECHAT_BIND_BY_IDENTITY", false)?,
             binding_ttl: self.seconds("GONGHUI_WECHAT_BINDING_TTL_SECS", 600, 60, 3600)?,
@@ -279,7 +301,7 @@ impl Config {
             public_url,
             jwt_issuer: v.string("GONGHUI_JWT_ISSUER", "gonghui"),
             jwt_audience: v.string("GONGHUI_JWT_AUDIENCE", "gonghui-api"),
-            jwt_private_key_pem,
+            jwt_private_key_pem: Secret::new(jwt_private_key_pem),
             access_token_ttl: v.seconds("GONGHUI_ACCESS_TOKEN_TTL_SECS", 900, 30, 3600)?,
             refresh_token_ttl: v.seconds("GONGHUI_REFRESH_TOKEN_TTL_SECS", 30 * 86_400, 300, 180 * 86_400)?,
             encryption_key,
@@ -325,6 +347,14 @@ fn dev_secret(file: &str, generate: fn() -> String) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn secrets_never_print() {
+        let secret = Secret::new("wx-app-secret-123".into());
+        assert_eq!(format!("{secret:?}"), "Secret(***)");
+        assert_eq!(secret.expose(), "wx-app-secret-123");
+    }
+
     use super::*;
 
     fn base() -> HashMap<String, String> {

@@ -97,7 +97,12 @@ pub fn now_secs() -> u64 {
 
 impl TokenService {
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        Self::new(&config.jwt_private_key_pem, &config.jwt_issuer, &config.jwt_audience, config.access_token_ttl)
+        Self::new(
+            config.jwt_private_key_pem.expose(),
+            &config.jwt_issuer,
+            &config.jwt_audience,
+            config.access_token_ttl,
+        )
     }
 
     pub fn new(pem: &str, issuer: &str, audience: &str, access_ttl: Duration) -> anyhow::Result<Self> {

@@ -430,7 +430,7 @@ async fn forged_and_foreign_tokens_are_refused() {
     app.get("/me").token(&token).send().await.assert_problem(401, "invalid_token");
 
     // Our key with a wrong or absent kid.
-    let ours = EncodingKey::from_ed_pem(app.state.config.jwt_private_key_pem.as_bytes()).unwrap();
+    let ours = EncodingKey::from_ed_pem(app.state.config.jwt_private_key_pem.expose().as_bytes()).unwrap();
     let mut h = Header::new(Algorithm::EdDSA);
     h.kid = Some(app_kid(&app));
     app.get("/me").token(&jsonwebtoken::encode(&h, &claims, &ours).unwrap()).send().await.assert_ok(200);

@@ -138,7 +138,7 @@ pub async fn jscode2session(http: &reqwest::Client, wx: &WechatConfig, code: &st
         .get(format!("{}/sns/jscode2session", wx.api_base))
         .query(&[
             ("appid", wx.appid.as_str()),
-            ("secret", wx.secret.as_str()),
+            ("secret", wx.secret.expose()),
             ("js_code", code),
             ("grant_type", "authorization_code"),
         ])
@@ -163,7 +163,7 @@ pub async fn stable_token(
     let body = json!({
         "grant_type": "client_credential",
         "appid": wx.appid,
-        "secret": wx.secret,
+        "secret": wx.secret.expose(),
         "force_refresh": force_refresh,
     });
     let res = http.post(format!("{}/cgi-bin/stable_token", wx.api_base)).json(&body).send().await;
