@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
-    BoolExpressionMethods, ExpressionMethods, JoinOnDsl, PgSortExpressionMethods, QueryDsl, TextExpressionMethods,
+    BoolExpressionMethods, ExpressionMethods, JoinOnDsl, PgSortExpressionMethods, QueryDsl, Queryable, Selectable,
+    SelectableHelper, TextExpressionMethods,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -26,43 +27,28 @@ use crate::schema::{
     departments, proposal_coproposers, proposal_cosigners, proposal_departments, proposal_replies, proposals,
 };
 
-type SummaryRow = (
-    i64,
-    i64,
-    Option<String>,
-    String,
-    String,
-    String,
-    i64,
-    Option<NaiveDate>,
-    Option<String>,
-    Option<DateTime<Utc>>,
-    DateTime<Utc>,
-);
-
-macro_rules! summary_select {
-    () => {
-        (
-            proposals::id,
-            proposals::congress_id,
-            proposals::number,
-            proposals::status,
-            proposals::title,
-            proposals::category,
-            proposals::proposer_delegate_id,
-            proposals::reply_due_on,
-            proposals::feedback,
-            proposals::submitted_at,
-            proposals::updated_at,
-        )
-    };
+/// The columns of a proposal in a list.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = proposals, check_for_backend(diesel::pg::Pg))]
+struct SummaryRow {
+    id: i64,
+    congress_id: i64,
+    number: Option<String>,
+    status: ProposalStatus,
+    title: String,
+    category: String,
+    proposer_delegate_id: i64,
+    reply_due_on: Option<NaiveDate>,
+    feedback: Option<Feedback>,
+    submitted_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
 }
 
 /// Lead department and latest result code per proposal.
 async fn leads_and_results(
     conn: &mut AsyncPgConnection,
     ids: &[i64],
-) -> Result<(HashMap<i64, (i64, String)>, HashMap<i64, (String, String, DateTime<Utc>)>), ApiError> {
+) -> Result<(HashMap<i64, (i64, String)>, HashMap<i64, (ResultCode, String, DateTime<Utc>)>), ApiError> {
     let leads: Vec<(i64, i64, String)> = proposal_departments::table
         .inner_join(departments::table.on(departments::id.eq(proposal_departments::department_id)))
         .filter(proposal_departments::proposal_id.eq_any(ids))
@@ -70,7 +56,7 @@ async fn leads_and_results(
         .select((proposal_departments::proposal_id, departments::id, departments::name))
         .load(conn)
         .await?;
-    let replies: Vec<(i64, String, String, DateTime<Utc>)> = proposal_replies::table
+    let replies: Vec<(i64, ResultCode, String, DateTime<Utc>)> = proposal_replies::table
         .filter(proposal_replies::proposal_id.eq_any(ids))
         .order((proposal_replies::proposal_id.asc(), proposal_replies::round.asc()))
         .select((
@@ -87,34 +73,34 @@ async fn leads_and_results(
 }
 
 async fn summaries(conn: &mut AsyncPgConnection, rows: Vec<SummaryRow>) -> Result<Vec<ProposalSummary>, ApiError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let proposer_ids: Vec<i64> = rows.iter().map(|r| r.6).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let proposer_ids: Vec<i64> = rows.iter().map(|r| r.proposer_delegate_id).collect();
     let names = briefs_unchecked(conn, &proposer_ids).await?;
     let (leads, results) = leads_and_results(conn, &ids).await?;
     let today = today_shanghai();
     Ok(rows
         .into_iter()
         .map(|r| {
-            let status = ProposalStatus::parse(&r.3).unwrap_or(ProposalStatus::Draft);
-            let proposer = brief_or_unknown(&names, r.6);
-            let lead = leads.get(&r.0);
+            let status = r.status;
+            let proposer = brief_or_unknown(&names, r.proposer_delegate_id);
+            let lead = leads.get(&r.id);
             ProposalSummary {
-                id: r.0,
-                congress_id: r.1,
-                number: r.2,
+                id: r.id,
+                congress_id: r.congress_id,
+                number: r.number,
                 status,
-                title: r.4,
-                category: r.5,
+                title: r.title,
+                category: r.category,
                 proposer_name: proposer.name,
                 proposer_unit_name: proposer.unit_name,
                 lead_department_id: lead.map(|l| l.0),
                 lead_department_name: lead.map(|l| l.1.clone()),
-                reply_due_on: r.7,
-                result_code: results.get(&r.0).and_then(|x| ResultCode::parse(&x.0)),
-                feedback: r.8.as_deref().and_then(Feedback::parse),
-                overdue: rules::is_overdue(status, r.7, today),
-                submitted_at: r.9,
-                updated_at: r.10,
+                reply_due_on: r.reply_due_on,
+                result_code: results.get(&r.id).map(|x| x.0),
+                feedback: r.feedback,
+                overdue: rules::is_overdue(status, r.reply_due_on, today),
+                submitted_at: r.submitted_at,
+                updated_at: r.updated_at,
             }
         })
         .collect())
@@ -157,7 +143,7 @@ pub async fn list(
     let total: i64 = filtered(q).filter(viewer.predicate()).count().get_result(conn).await?;
     let rows: Vec<SummaryRow> = filtered(q)
         .filter(viewer.predicate())
-        .select(summary_select!())
+        .select(SummaryRow::as_select())
         .order((proposals::number.asc().nulls_last(), proposals::id.desc()))
         .limit(page.per_page())
         .offset(page.offset())
@@ -175,7 +161,7 @@ pub async fn list_all(
 ) -> Result<Vec<ProposalSummary>, ApiError> {
     let rows: Vec<SummaryRow> = filtered(q)
         .filter(viewer.predicate())
-        .select(summary_select!())
+        .select(SummaryRow::as_select())
         .order((proposals::number.asc().nulls_last(), proposals::id.desc()))
         .limit(max)
         .load(conn)
@@ -202,14 +188,14 @@ pub async fn public_list(
     let total: i64 = filtered(&base).filter(proposals::status.eq_any(PUBLIC_STATUSES)).count().get_result(conn).await?;
     let rows: Vec<SummaryRow> = filtered(&base)
         .filter(proposals::status.eq_any(PUBLIC_STATUSES))
-        .select(summary_select!())
+        .select(SummaryRow::as_select())
         .order((proposals::number.asc().nulls_last(), proposals::id.asc()))
         .limit(page.per_page())
         .offset(page.offset())
         .load(conn)
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let names = briefs_unchecked(conn, &rows.iter().map(|r| r.6).collect::<Vec<_>>()).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let names = briefs_unchecked(conn, &rows.iter().map(|r| r.proposer_delegate_id).collect::<Vec<_>>()).await?;
     let (leads, results) = leads_and_results(conn, &ids).await?;
     // The published text: what the proposal asked for, next to what the university replied.
     let texts: std::collections::HashMap<i64, (String, String, String)> = proposals::table
@@ -223,23 +209,23 @@ pub async fn public_list(
     let items = rows
         .into_iter()
         .map(|r| {
-            let proposer = brief_or_unknown(&names, r.6);
-            let reply = results.get(&r.0);
-            let (cause, analysis, measures) = texts.get(&r.0).cloned().unwrap_or_default();
+            let proposer = brief_or_unknown(&names, r.proposer_delegate_id);
+            let reply = results.get(&r.id);
+            let (cause, analysis, measures) = texts.get(&r.id).cloned().unwrap_or_default();
             PublicProposal {
-                id: r.0,
-                congress_id: r.1,
-                number: r.2,
-                status: ProposalStatus::parse(&r.3).unwrap_or(ProposalStatus::Accepted),
-                title: r.4,
-                category: r.5,
+                id: r.id,
+                congress_id: r.congress_id,
+                number: r.number,
+                status: r.status,
+                title: r.title,
+                category: r.category,
                 proposer_name: proposer.name,
                 proposer_unit_name: proposer.unit_name,
                 cause,
                 analysis,
                 measures,
-                lead_department_name: leads.get(&r.0).map(|l| l.1.clone()),
-                result_code: reply.and_then(|x| ResultCode::parse(&x.0)),
+                lead_department_name: leads.get(&r.id).map(|l| l.1.clone()),
+                result_code: reply.map(|x| x.0),
                 reply: reply.map(|x| x.1.clone()),
                 replied_at: reply.map(|x| x.2),
             }
@@ -264,7 +250,7 @@ pub async fn mine(
     };
     let total: i64 = own().count().get_result(conn).await?;
     let rows: Vec<SummaryRow> = own()
-        .select(summary_select!())
+        .select(SummaryRow::as_select())
         .order(proposals::id.desc())
         .limit(page.per_page())
         .offset(page.offset())

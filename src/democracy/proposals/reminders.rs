@@ -93,7 +93,7 @@ pub fn register(r: &mut Registry) {
     });
 }
 
-type Candidate = (i64, Option<String>, String, String, Option<NaiveDate>, Option<NaiveDate>, i64);
+type Candidate = (i64, Option<String>, String, ProposalStatus, Option<NaiveDate>, Option<NaiveDate>, i64);
 
 /// Sends every reminder due on `today` that has not been sent; returns how many were sent.
 pub async fn send_due(
@@ -118,7 +118,6 @@ pub async fn send_due(
         .await?;
     let mut sent = 0;
     for (id, number, title, status, reply_due, feedback_due, proposer_member) in candidates {
-        let status = ProposalStatus::parse(&status).unwrap_or(ProposalStatus::Draft);
         let Some((kind, due)) = reminder_due(status, reply_due, feedback_due, today) else { continue };
         let first = conn
             .transaction::<_, ApiError, _>(async |conn| {

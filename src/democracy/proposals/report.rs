@@ -193,7 +193,8 @@ pub fn markdown(r: &HandlingReport) -> String {
     md
 }
 
-type Row = (i64, Option<String>, String, String, String, String, Option<NaiveDate>, Option<String>, Option<String>);
+type Row =
+    (i64, Option<String>, String, String, String, ProposalStatus, Option<NaiveDate>, Option<String>, Option<Feedback>);
 
 /// The report of one congress (404 when it does not exist).
 pub async fn report(
@@ -228,7 +229,7 @@ pub async fn report(
         .select((proposal_departments::proposal_id, departments::id, departments::name, proposal_departments::role))
         .load(conn)
         .await?;
-    let replies: Vec<(i64, String, DateTime<Utc>, bool)> = proposal_replies::table
+    let replies: Vec<(i64, ResultCode, DateTime<Utc>, bool)> = proposal_replies::table
         .filter(proposal_replies::proposal_id.eq_any(&ids))
         .order((proposal_replies::proposal_id, proposal_replies::round))
         .select((
@@ -241,7 +242,7 @@ pub async fn report(
         .await?;
     let mut latest: BTreeMap<i64, (ResultCode, DateTime<Utc>, bool)> = BTreeMap::new();
     for (p, code, at, on_time) in replies {
-        latest.insert(p, (ResultCode::parse(&code).unwrap_or(ResultCode::D), at, on_time));
+        latest.insert(p, (code, at, on_time));
     }
     let lines: Vec<Line> = rows
         .into_iter()
@@ -251,10 +252,10 @@ pub async fn report(
             title: r.2,
             category: r.3,
             proposer_name: r.4,
-            status: ProposalStatus::parse(&r.5).unwrap_or(ProposalStatus::Draft),
+            status: r.5,
             reply_due_on: r.6,
             decision_reason: r.7,
-            feedback: r.8.as_deref().and_then(Feedback::parse),
+            feedback: r.8,
             departments: depts.iter().filter(|d| d.0 == r.0).map(|d| (d.1, d.2.clone(), d.3 == "lead")).collect(),
             reply: latest.get(&r.0).copied(),
         })

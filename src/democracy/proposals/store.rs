@@ -94,9 +94,9 @@ pub(crate) fn brief_or_unknown(map: &HashMap<i64, DelegateBrief>, id: i64) -> De
 }
 
 type FullRow = (
-    (i64, i64, Option<String>, String, String, String, String, String, String, bool, i64),
+    (i64, i64, Option<String>, ProposalStatus, String, String, String, String, String, bool, i64),
     (Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>, Option<i64>, Option<i64>, Option<NaiveDate>),
-    (String, Option<i32>, Option<String>, Option<NaiveDate>, Option<String>, i16, Option<DateTime<Utc>>),
+    (ExtensionStatus, Option<i32>, Option<String>, Option<NaiveDate>, Option<Feedback>, i16, Option<DateTime<Utc>>),
     (i32, DateTime<Utc>, DateTime<Utc>, i16),
 );
 
@@ -141,7 +141,7 @@ pub(super) async fn view_unchecked(conn: &mut AsyncPgConnection, id: i64) -> Res
         .first(conn)
         .await?;
     let (a, b, c, d) = r;
-    let cosign_rows: Vec<(i64, String, Option<DateTime<Utc>>)> = proposal_cosigners::table
+    let cosign_rows: Vec<(i64, CosignStatus, Option<DateTime<Utc>>)> = proposal_cosigners::table
         .filter(proposal_cosigners::proposal_id.eq(id))
         .select((proposal_cosigners::delegate_id, proposal_cosigners::status, proposal_cosigners::responded_at))
         .order(proposal_cosigners::invited_at.asc())
@@ -157,7 +157,7 @@ pub(super) async fn view_unchecked(conn: &mut AsyncPgConnection, id: i64) -> Res
     let mut ids: Vec<i64> = cosign_rows.iter().map(|r| r.0).chain(coproposer_ids.iter().copied()).collect();
     ids.push(a.10);
     let names = briefs_unchecked(conn, &ids).await?;
-    let departments_rows: Vec<(i64, String, String)> = proposal_departments::table
+    let departments_rows: Vec<(i64, String, DepartmentRole)> = proposal_departments::table
         .inner_join(departments::table.on(departments::id.eq(proposal_departments::department_id)))
         .filter(proposal_departments::proposal_id.eq(id))
         .select((departments::id, departments::name, proposal_departments::role))
@@ -169,11 +169,11 @@ pub(super) async fn view_unchecked(conn: &mut AsyncPgConnection, id: i64) -> Res
         .into_iter()
         .map(|(delegate_id, status, responded_at)| CosignerView {
             delegate: brief_or_unknown(&names, delegate_id),
-            status: CosignStatus::parse(&status).unwrap_or(CosignStatus::Pending),
+            status,
             responded_at,
         })
         .collect();
-    let status = ProposalStatus::parse(&a.3).unwrap_or(ProposalStatus::Draft);
+    let status = a.3;
     Ok(ProposalView {
         id: a.0,
         congress_id: a.1,
@@ -197,21 +197,13 @@ pub(super) async fn view_unchecked(conn: &mut AsyncPgConnection, id: i64) -> Res
         suggestion_id: b.4,
         departments: departments_rows
             .into_iter()
-            .map(|(department_id, name, role)| ProposalDepartmentView {
-                department_id,
-                name,
-                role: DepartmentRole::parse(&role).unwrap_or(DepartmentRole::Co),
-            })
+            .map(|(department_id, name, role)| ProposalDepartmentView { department_id, name, role })
             .collect(),
         reply_due_on: b.5,
-        extension: ExtensionView {
-            status: ExtensionStatus::parse(&c.0).unwrap_or(ExtensionStatus::None),
-            days: c.1,
-            reason: c.2,
-        },
+        extension: ExtensionView { status: c.0, days: c.1, reason: c.2 },
         replies,
         feedback_due_on: c.3,
-        feedback: c.4.as_deref().and_then(Feedback::parse),
+        feedback: c.4,
         rehandle_count: c.5,
         overdue: rules::is_overdue(status, b.5, today_shanghai()),
         closed_at: c.6,
@@ -225,12 +217,12 @@ type ReplyRow = (
     i16,
     i64,
     String,
-    String,
+    ResultCode,
     String,
     NaiveDate,
     bool,
     DateTime<Utc>,
-    Option<String>,
+    Option<Feedback>,
     Option<String>,
     Option<DateTime<Utc>>,
 );
@@ -261,12 +253,12 @@ async fn replies_of(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<ReplyVi
             round: r.0,
             department_id: r.1,
             department_name: r.2,
-            result_code: ResultCode::parse(&r.3).unwrap_or(ResultCode::D),
+            result_code: r.3,
             content: r.4,
             due_on: r.5,
             on_time: r.6,
             replied_at: r.7,
-            feedback: r.8.as_deref().and_then(Feedback::parse),
+            feedback: r.8,
             feedback_comment: r.9,
             feedback_at: r.10,
         })
