@@ -16,7 +16,7 @@ pub struct TargetInput {
     pub kind: TargetKind,
     /// The department's name, or the leader's name and post.
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
-    #[schema(example = "教务处", min_length = 1, max_length = 100)]
+    #[schema(example = "教务处", min_length = 1, max_length = 100, extensions(("x-text" = json!("not_blank"))))]
     pub name: String,
     /// The department evaluated (or the leader's department).
     #[validate(range(min = 1))]
@@ -29,7 +29,7 @@ pub struct TargetInput {
 #[serde(deny_unknown_fields)]
 pub struct CriterionInput {
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
-    #[schema(example = "服务态度", min_length = 1, max_length = 100)]
+    #[schema(example = "服务态度", min_length = 1, max_length = 100, extensions(("x-text" = json!("not_blank"))))]
     pub name: String,
     #[validate(range(min = 1, max = 100))]
     #[schema(example = 10, minimum = 1, maximum = 100)]
@@ -44,7 +44,7 @@ pub struct CreateCampaign {
     #[schema(minimum = 1)]
     pub congress_id: i64,
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
-    #[schema(example = "2023 年度职能部门民主评议", min_length = 1, max_length = 200)]
+    #[schema(example = "2023 年度职能部门民主评议", min_length = 1, max_length = 200, extensions(("x-text" = json!("not_blank"))))]
     pub title: String,
     #[validate(length(max = 5000))]
     #[schema(max_length = 5000)]
@@ -64,7 +64,7 @@ pub struct CreateCampaign {
 #[serde(deny_unknown_fields)]
 pub struct UpdateCampaign {
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, extensions(("x-text" = json!("not_blank"))))]
     pub title: Option<String>,
     #[validate(length(max = 5000))]
     #[schema(max_length = 5000)]

@@ -78,7 +78,7 @@ pub struct CreateMember {
     #[schema(example = "20230001", pattern = "^[A-Za-z0-9-]{1,32}$")]
     pub staff_no: String,
     #[validate(length(min = 1, max = 50), custom(function = "no_surrounding_space"))]
-    #[schema(example = "张三", min_length = 1, max_length = 50)]
+    #[schema(example = "张三", min_length = 1, max_length = 50, extensions(("x-text" = json!("trimmed"))))]
     pub name: String,
     pub gender: Gender,
     pub birth_date: NaiveDate,
@@ -101,7 +101,7 @@ pub struct CreateMember {
 #[serde(deny_unknown_fields)]
 pub struct UpdateMember {
     #[validate(length(min = 1, max = 50), custom(function = "no_surrounding_space"))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(min_length = 1, max_length = 50, extensions(("x-text" = json!("trimmed"))))]
     pub name: Option<String>,
     pub gender: Option<Gender>,
     pub birth_date: Option<NaiveDate>,

@@ -42,7 +42,7 @@ pub struct UnitNode {
 #[serde(deny_unknown_fields)]
 pub struct CreateUnit {
     #[validate(length(min = 1, max = 100), custom(function = "no_surrounding_space"))]
-    #[schema(example = "机械工程学院工会", min_length = 1, max_length = 100)]
+    #[schema(example = "机械工程学院工会", min_length = 1, max_length = 100, extensions(("x-text" = json!("trimmed"))))]
     pub name: String,
     #[validate(custom(function = "unit_code_ok"))]
     #[schema(example = "JX", pattern = "^[A-Za-z0-9_-]{1,32}$")]
