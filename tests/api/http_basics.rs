@@ -1,5 +1,6 @@
 //! Cross-cutting HTTP behaviour: service endpoints, request ids, languages, problem+json
-//! for every kind of bad request, 405, body limits, and 503 when the database is gone.
+//! for every kind of bad request, 405, integral floats, body limits, and 503 when the
+//! database is gone.
 
 use crate::common;
 
@@ -45,6 +46,25 @@ async fn unknown_routes_and_wrong_methods() {
     let res = app.request(reqwest::Method::PUT, "/members/1").send().await;
     res.assert_problem(405, "method_not_allowed");
     assert_eq!(res.header("allow").as_deref(), Some("GET, PATCH"));
+}
+
+#[actix_web::test]
+async fn integral_floats_are_integers() {
+    // JSON Schema counts `3.0` as an integer, and so does the service.
+    let app = TestApp::spawn().await;
+    let admin = app.union_admin().await;
+    let org = common::fixtures::org(&app).await;
+    let body = json!({"name": "浮点工会", "kind": "group", "parent_id": org.a as f64, "sort_order": 3.0});
+    let unit = app.post("/units").token(&admin.token).json(&body).send().await.assert_ok(201);
+    assert_eq!((unit["parent_id"].as_i64(), unit["sort_order"].as_i64()), (Some(org.a), Some(3)));
+    let body = json!({"name": "半个工会", "kind": "group", "parent_id": org.a, "sort_order": 2.5});
+    let res = app.post("/units").token(&admin.token).json(&body).send().await;
+    assert_eq!(res.assert_problem(422, "validation_failed")["errors"][0]["code"], "invalid_type");
+    // In a query too; a text parameter keeps what was sent.
+    let children = app.get(&format!("/units?parent_id={}.0", org.a)).token(&admin.token).send().await.assert_ok(200);
+    assert!(children["items"].as_array().unwrap().iter().any(|u| u["id"] == unit["id"]));
+    let found = app.get("/units?q=1.0").token(&admin.token).send().await.assert_ok(200);
+    assert_eq!(found["total"], 0);
 }
 
 #[actix_web::test]
