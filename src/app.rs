@@ -78,7 +78,23 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut spec = spec;
     webhook_events().document(&mut spec);
     crate::http::spec::declare_conventions(&mut spec);
+    schema_rules(&mut spec);
     spec
+}
+
+/// Rules between the fields of request types (`http::spec::rules`), one line per type.
+fn schema_rules(spec: &mut utoipa::openapi::OpenApi) {
+    use crate::http::spec::rules::apply;
+    let applied = [
+        apply::<crate::auth::dto::GrantInput>(spec),
+        apply::<crate::auth::dto::UpdateUser>(spec),
+        apply::<crate::auth::dto::ClientTokenRequest>(spec),
+        apply::<crate::integrations::wechat::WechatBindRequest>(spec),
+        apply::<crate::membership::units::dto::CreateUnit>(spec),
+        apply::<crate::membership::dues::dto::CreateDues>(spec),
+        apply::<crate::democracy::delegates::dto::CheckInRequest>(spec),
+    ];
+    debug_assert!(applied.iter().all(|a| *a), "a type with schema rules is not an object in the spec: {applied:?}");
 }
 
 /// The application for one worker.

@@ -3,13 +3,14 @@
 //! `ValidJson<T>`: 415 unless JSON, 413 over the body limit, 400 when not JSON at all,
 //! 422 with the JSON path of every control character, unknown field, wrong type or
 //! missing field, then the `validator` rules of `T`. `ValidQuery<T>` does the same for
-//! query strings.
+//! query strings. A number with a zero fraction (`103.0`) is an integer, as JSON Schema
+//! reads it, in bodies and queries alike.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
@@ -19,6 +20,12 @@ use crate::state::AppState;
 /// A JSON body, parsed and validated.
 #[derive(Debug)]
 pub struct ValidJson<T>(pub T);
+
+/// A JSON body like [`ValidJson`], read up to the import limit (`GONGHUI_IMPORT_LIMIT_BYTES`)
+/// instead of the body limit: for the few bodies whose validator admits more items than the
+/// body limit holds (a full evaluation sheet, 6,000 scores).
+#[derive(Debug)]
+pub struct LargeJson<T>(pub T);
 
 /// A JSON body whose fields are all optional: no body, an empty body and `{}` all give
 /// `T::default()`, so a bodyless `POST /proposals/7/accept` works; a body that is present
@@ -181,23 +188,37 @@ pub fn validation_issues(errors: &ValidationErrors, prefix: &str) -> Vec<FieldIs
     issues
 }
 
+/// Reads, parses and validates a JSON body of at most `limit(config)` bytes.
+async fn json_body<T: DeserializeOwned + Validate>(
+    req: HttpRequest,
+    mut payload: Payload,
+    limit: fn(&crate::config::Config) -> usize,
+) -> Result<T, ApiError> {
+    if !is_json(&req) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let limit = req.app_data::<web::Data<AppState>>().map(|s| limit(&s.config)).unwrap_or(256 * 1024);
+    let bytes = read_body(&req, &mut payload, limit).await?;
+    let value: T = parse_json(&bytes)?;
+    validate(&value)?;
+    Ok(value)
+}
+
 impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if !is_json(&req) {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-            let limit = req.app_data::<web::Data<AppState>>().map(|s| s.config.body_limit_bytes).unwrap_or(256 * 1024);
-            let bytes = read_body(&req, &mut payload, limit).await?;
-            let value: T = parse_json(&bytes)?;
-            validate(&value)?;
-            Ok(ValidJson(value))
-        })
+        Box::pin(json_body(req.clone(), payload.take(), |c| c.body_limit_bytes).map(|r| r.map(ValidJson)))
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for LargeJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        Box::pin(json_body(req.clone(), payload.take(), |c| c.import_limit_bytes).map(|r| r.map(LargeJson)))
     }
 }
 

@@ -5,8 +5,10 @@
 //! - errors are `application/problem+json`, and every operation lists the statuses its
 //!   extractors and middleware can answer (a body: 400, 413, 415, 422; query parameters:
 //!   422; `Idempotency-Key`: 400, 409, 422; `If-Match`: 412);
-//! - strings say which characters they refuse ([`text`]).
+//! - strings say which characters they refuse ([`text`]), and request types state the rules
+//!   between their fields that the validator checks ([`rules`]).
 
+pub mod rules;
 pub mod text;
 
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn, PathItem};

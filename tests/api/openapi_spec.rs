@@ -1,8 +1,8 @@
 //! The checked-in spec equals what the code generates, every operation documents its
 //! security and its error answers, and request schemas are as strict as the validators
-//! (the gaps a fuzzer finds first: undocumented answers, control characters).
+//! (the gaps a fuzzer finds first: control characters, ids, rules between fields).
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const COMMAND: &str = "cargo run -q -- openapi > openapi/openapi.json";
 
@@ -242,4 +242,44 @@ fn every_pattern_is_a_regex_both_dialects_read() {
     let mut bad = Vec::new();
     walk(&spec, "", &mut bad);
     assert!(bad.is_empty(), "{bad:#?}");
+}
+
+#[test]
+fn ids_in_requests_are_positive() {
+    // Every id the service issues is at least 1; a request id without `minimum` makes fuzzers
+    // send 0 and -1 as if they were valid.
+    let spec = serde_json::to_value(gonghui::app::openapi()).unwrap();
+    let mut open = Vec::new();
+    request_schemas(&spec, |at, schema| {
+        let name = at.rsplit(['.', '?']).next().unwrap_or_default();
+        let id = name == "id" || name.ends_with("_id");
+        if id && types(schema).contains(&"integer") && schema["minimum"].as_i64().is_none_or(|m| m < 1) {
+            open.push(at.to_owned());
+        }
+    });
+    assert!(open.is_empty(), "ids without `minimum: 1`: {open:#?}");
+}
+
+#[test]
+fn rules_between_fields_are_in_the_spec() {
+    // `http::spec::rules`: what the validators check across fields.
+    let spec = serde_json::to_value(gonghui::app::openapi()).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let expected = [
+        ("GrantInput", "oneOf"),
+        ("UpdateUser", "not"),
+        ("ClientTokenRequest", "propertyNames"),
+        ("WechatBindRequest", "oneOf"),
+        ("CreateUnit", "oneOf"),
+        ("CreateDues", "anyOf"),
+        ("CheckInRequest", "oneOf"),
+    ];
+    for (name, keyword) in expected {
+        assert!(schemas[name][keyword].is_object() || schemas[name][keyword].is_array(), "{name} has no {keyword}");
+    }
+    // The proofs of a WeChat binding: exactly one, and `null` counts as absent.
+    let proofs = schemas["WechatBindRequest"]["oneOf"].as_array().unwrap();
+    assert_eq!(proofs.len(), 3);
+    assert_eq!(proofs[2]["required"], json!(["staff_no", "name", "id_card_last6"]));
+    assert_eq!(proofs[2]["properties"]["phone_code"]["type"], "null");
 }

@@ -141,7 +141,11 @@ pub struct CampaignQuery {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreInput {
+    /// A target of the campaign (any other id is 422 `unknown_target`).
+    #[schema(minimum = 1)]
     pub target_id: i64,
+    /// A criterion of the campaign (any other id is 422 `unknown_criterion`).
+    #[schema(minimum = 1)]
     pub criterion_id: i64,
     /// 0 to the criterion's `max_score`.
     #[schema(minimum = 0, maximum = 100)]
@@ -152,6 +156,8 @@ pub struct ScoreInput {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitSheet {
+    /// Every target × criterion of the campaign (at most 200 × 30), which can be more than
+    /// the usual body limit: the sheet is read up to the import limit (`LargeJson`).
     #[validate(length(min = 1, max = 6000))]
     #[schema(min_items = 1, max_items = 6000)]
     pub scores: Vec<ScoreInput>,

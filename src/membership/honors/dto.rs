@@ -48,11 +48,14 @@ pub struct CreateHonor {
 #[into_params(parameter_in = Query)]
 pub struct HonorQuery {
     #[validate(range(min = 1))]
+    #[param(minimum = 1)]
     pub member_id: Option<i64>,
     #[validate(range(min = 1))]
+    #[param(minimum = 1)]
     pub unit_id: Option<i64>,
     pub level: Option<HonorLevel>,
     pub category: Option<HonorCategory>,
     #[validate(range(min = 1949, max = 2100))]
+    #[param(minimum = 1949, maximum = 2100)]
     pub year: Option<i32>,
 }

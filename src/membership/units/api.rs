@@ -24,10 +24,12 @@ use crate::state::AppState;
 pub struct UnitQuery {
     /// Direct children of this unit.
     #[validate(range(min = 1))]
+    #[param(minimum = 1)]
     pub parent_id: Option<i64>,
     pub kind: Option<UnitKind>,
     /// Part of the name.
     #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,
 }
 
