@@ -1,6 +1,6 @@
 //! Cross-cutting HTTP behaviour: service endpoints, request ids, languages, problem+json
-//! for every kind of bad request, 405, integral floats, body limits, and 503 when the
-//! database is gone.
+//! for every kind of bad request, 405 (also on literal paths beside id routes), integral
+//! floats, body limits, and 503 when the database is gone.
 
 use crate::common;
 
@@ -46,6 +46,47 @@ async fn unknown_routes_and_wrong_methods() {
     let res = app.request(reqwest::Method::PUT, "/members/1").send().await;
     res.assert_problem(405, "method_not_allowed");
     assert_eq!(res.header("allow").as_deref(), Some("GET, PATCH"));
+}
+
+#[actix_web::test]
+async fn literal_paths_are_not_taken_by_an_id_route() {
+    // `/congresses/stats` sits next to `/congresses/{id}`: ids are digits, so another method
+    // on the literal path is 405 with the literal route's own `Allow`, never the id route's.
+    let app = TestApp::spawn().await;
+    let spec = serde_json::to_value(gonghui::app::openapi()).unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    let methods = |item: &serde_json::Value| -> Vec<String> {
+        let mut m: Vec<String> = item.as_object().unwrap().keys().map(|k| k.to_uppercase()).collect();
+        m.sort();
+        m
+    };
+    let mut checked = 0;
+    for (literal, item) in paths {
+        let segments: Vec<&str> = literal.split('/').collect();
+        for (template, other) in paths {
+            let t: Vec<&str> = template.split('/').collect();
+            let shadows = t.len() == segments.len()
+                && t.iter().zip(&segments).all(|(a, b)| a == b || a.starts_with('{'))
+                && t.iter().zip(&segments).any(|(a, b)| a.starts_with('{') && !b.starts_with('{'));
+            if !shadows {
+                continue;
+            }
+            let allowed = methods(item);
+            for method in methods(other).into_iter().filter(|m| !allowed.contains(m)) {
+                let path = literal.replace("{id}", "1").replacen("/api/v1", "", 1);
+                let res = app.request(method.parse().unwrap(), &path).send().await;
+                res.assert_problem(405, "method_not_allowed");
+                assert_eq!(res.header("allow"), Some(allowed.join(", ")), "{method} {path}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 5, "only {checked} shadowed methods checked");
+    let res = app.get("/members/import").send().await;
+    res.assert_problem(405, "method_not_allowed");
+    assert_eq!(res.header("allow").as_deref(), Some("POST"));
+    // The shape of a route with an id that is not one: no such resource, as before.
+    app.get("/members/abc").send().await.assert_problem(404, "not_found");
 }
 
 #[actix_web::test]

@@ -74,7 +74,7 @@ pub async fn unit_tree(state: web::Data<AppState>, principal: Principal) -> Resu
     responses((status = 200, body = UnitView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
-#[get("/units/{id}")]
+#[get("/units/{id:[0-9]+}")]
 pub async fn get_unit(
     state: web::Data<AppState>,
     principal: Principal,
@@ -123,7 +123,7 @@ pub async fn create_unit(
     ),
     security(("bearer" = []))
 )]
-#[patch("/units/{id}")]
+#[patch("/units/{id:[0-9]+}")]
 pub async fn update_unit(
     state: web::Data<AppState>,
     principal: Principal,
