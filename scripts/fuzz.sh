@@ -10,8 +10,8 @@
 #    reused while the pin matches; the first run needs PyPI). Under Python 3.11 schemathesis' coverage phase can crash
 #    (`SystemError: AST constructor recursion depth mismatch`, ../shared/design/PITFALLS.md):
 #    with no 3.12+ interpreter the script falls back to 3.9–3.11 and skips that phase, saying so.
-# 2. Builds the debug binary (a no-op after the test build of scripts/test.sh, which runs this
-#    script as its last step), finds or starts PostgreSQL (scripts/pg.sh), recreates database
+# 2. Builds the debug binary unless GONGHUI_BIN names one (scripts/test.sh, which runs this
+#    script as its last step, passes the one its test build made), finds or starts PostgreSQL (scripts/pg.sh), recreates database
 #    `gonghui_fuzz`, runs `migrate` and `seed-demo`, starts `serve` on a free loopback port
 #    (GONGHUI_DEV=1; login-failure limits raised so that /auth/login is fuzzed, not throttled).
 # 3. Logs in as the demo administrator (`admin`, password printed by seed-demo) and creates a

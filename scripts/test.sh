@@ -11,10 +11,10 @@
 # GONGHUI_TEST_DATABASE_URL (an admin URL allowing CREATE DATABASE).
 # Uses cargo-nextest when installed, else `cargo test`. Never runs cargo clean.
 #
-# The fuzz step (about 5 minutes with a warm build; see scripts/fuzz.sh and
-# notes/fuzz-findings.md) reuses the debug binary the test build made, creates its Python
-# virtualenv under target/ on first use (pip needs PyPI), and fails on any schemathesis
-# failure. It runs when no test filter is given and FUZZ is not 0.
+# The fuzz step (about 5 minutes; see scripts/fuzz.sh and notes/fuzz-findings.md) runs the
+# debug binary the test build made, creates its Python virtualenv under target/ on first
+# use (pip needs PyPI), and fails on any schemathesis failure. It runs when no test filter
+# is given and FUZZ is not 0.
 #
 # Environment: GONGHUI_DATABASE_URL, GONGHUI_PG_MODE, GONGHUI_PG_PORT (see
 # scripts/pg.sh); FUZZ=0 skips the fuzz step, FUZZ_* tune it (scripts/fuzz.sh);
@@ -60,13 +60,20 @@ else
     step tests cargo test "$@"
 fi
 
-# Integration tests make cargo build the binary too: fuzz.sh's own build is then a no-op.
+# The integration tests made cargo build the binary (target/debug/gonghui) from this source:
+# the fuzz step uses it. (`cargo build --bin` would build every dependency again, without the
+# features dev-dependencies turn on.)
 if [[ "${FUZZ:-1}" == "0" ]]; then
     echo "==> fuzz: skipped (FUZZ=0)" >&2
 elif [[ $# -gt 0 ]]; then
     echo "==> fuzz: skipped (a test filter was given: $*)" >&2
 else
-    step fuzz scripts/fuzz.sh
+    bin="${CARGO_TARGET_DIR:-$PWD/target}/debug/gonghui"
+    if [[ -x "$bin" ]]; then
+        step fuzz env GONGHUI_BIN="$bin" scripts/fuzz.sh
+    else
+        step fuzz scripts/fuzz.sh
+    fi
 fi
 
 total_end=$(date +%s.%N)
