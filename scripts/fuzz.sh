@@ -7,10 +7,11 @@
 #   GONGHUI_BIN=/path/to/gonghui scripts/fuzz.sh   # use a prebuilt binary (no cargo build)
 #
 # 1. A Python >= 3.12 virtualenv under target/st-venv with a pinned schemathesis (created once,
-#    reused while the pin matches). Under Python 3.11 schemathesis' coverage phase can crash
+#    reused while the pin matches; the first run needs PyPI). Under Python 3.11 schemathesis' coverage phase can crash
 #    (`SystemError: AST constructor recursion depth mismatch`, ../shared/design/PITFALLS.md):
 #    with no 3.12+ interpreter the script falls back to 3.9–3.11 and skips that phase, saying so.
-# 2. Builds the debug binary, finds or starts PostgreSQL (scripts/pg.sh), recreates database
+# 2. Builds the debug binary unless GONGHUI_BIN names one (scripts/test.sh, which runs this
+#    script as its last step, passes the one its test build made), finds or starts PostgreSQL (scripts/pg.sh), recreates database
 #    `gonghui_fuzz`, runs `migrate` and `seed-demo`, starts `serve` on a free loopback port
 #    (GONGHUI_DEV=1; login-failure limits raised so that /auth/login is fuzzed, not throttled).
 # 3. Logs in as the demo administrator (`admin`, password printed by seed-demo) and creates a
@@ -21,11 +22,15 @@
 # 4. Runs `schemathesis run` over every operation once per token, member first (the admin run
 #    may disable or delete the member's account or mark its member as left), with
 #    `--checks all`, a fixed seed and `--continue-on-failure` (every failing case of an
-#    operation is reported, not only the first). Reports: target/fuzz/<role>/ (JUnit XML and
+#    operation is reported, not only the first), the settings of scripts/fuzz/schemathesis.toml
+#    (412 is an accepted answer; no timing health check) and the hooks of
+#    scripts/fuzz/hooks.py (fresh UUIDs for valid Idempotency-Keys; the 422s of rules no JSON
+#    Schema can state accepted field by field, each logged to target/fuzz/<role>-accepted.tsv).
+#    notes/fuzz-findings.md records the decisions. Reports: target/fuzz/<role>/ (JUnit XML and
 #    NDJSON events), target/fuzz/<role>.txt (console output), target/fuzz/<role>-failures.tsv
 #    (one line per distinct failure: check, operation, status, problem code and fields) and
 #    target/fuzz/summary.txt (cases and failing cases per check); server log:
-#    target/fuzz/server.log. notes/fuzz-findings.md explains the failures of the last recorded run.
+#    target/fuzz/server.log.
 #    After each run GET /api/v1/me must still answer 200 for that token, else the run's
 #    results are suspect and the script fails.
 # Exit status: non-zero when schemathesis reports any failure (or a step fails).
@@ -33,8 +38,10 @@
 # Environment (all optional):
 #   GONGHUI_BIN          prebuilt gonghui binary (skips cargo build)
 #   FUZZ_ROLES           comma-separated subset of member,admin (default member,admin)
-#   FUZZ_MAX_EXAMPLES    --max-examples per operation (default 15: both runs take ~8 min on
-#                        2 shared cores; the coverage phase, ~145 s a run, does not depend on it)
+#   FUZZ_MAX_EXAMPLES    --max-examples per operation (default 15: both runs take about 5 min
+#                        on 2 shared cores, ~10,300 cases each; the coverage phase, ~40 s a
+#                        run, does not depend on it)
+#   FUZZ_TIMEOUT_SECS    a run (one role) that takes longer fails (default 1200)
 #   FUZZ_PHASES          --phases (default examples,coverage,fuzzing,stateful; coverage is
 #                        dropped under Python < 3.12)
 #   FUZZ_WORKERS         --workers (default 2)
@@ -60,6 +67,7 @@ max_examples="${FUZZ_MAX_EXAMPLES:-15}"
 workers="${FUZZ_WORKERS:-2}"
 seed="${FUZZ_SEED:-20231}"
 phases="${FUZZ_PHASES:-examples,coverage,fuzzing,stateful}"
+timeout_secs="${FUZZ_TIMEOUT_SECS:-1200}"
 
 log() { printf 'fuzz.sh: %s\n' "$*" >&2; }
 die() {
@@ -162,7 +170,7 @@ SQL
 pg_create_db "$db"
 
 GONGHUI_DATABASE_URL="$(pg_url_with_db "$GONGHUI_PG_ADMIN_URL" "$db")"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
 export GONGHUI_DATABASE_URL GONGHUI_DEV=1 GONGHUI_BIND="127.0.0.1:$port"
 export GONGHUI_ACCESS_TOKEN_TTL_SECS=3600 GONGHUI_LOG="${GONGHUI_LOG:-info}"
@@ -198,7 +206,7 @@ log "server on $base (log: $outdir/server.log)"
 # 3. Tokens.
 
 # json_get EXPR — evaluate a Python expression on the JSON document `d` read from stdin.
-json_get() { python3 -c "import sys, json; d = json.load(sys.stdin); print($1)"; }
+json_get() { "$venv/bin/python" -c "import sys, json; d = json.load(sys.stdin); print($1)"; }
 
 login() {
     curl -sf "$base/api/v1/auth/login" -H 'content-type: application/json' \
@@ -223,7 +231,7 @@ done
 if [[ -z "$member_id" ]]; then
     member_id="$(curl -sf "$base/api/v1/members?per_page=1" "${auth[@]}" | json_get 'd["items"][0]["id"]')"
 fi
-member_password="Fuzz-member-$(python3 -c 'import secrets; print(secrets.token_hex(8))')"
+member_password="Fuzz-member-$("$venv/bin/python" -c 'import secrets; print(secrets.token_hex(8))')"
 curl -sf "$base/api/v1/users" "${auth[@]}" -H 'content-type: application/json' \
     -d "{\"username\":\"fuzz-member\",\"display_name\":\"fuzz member\",\"password\":\"$member_password\",\"member_id\":$member_id}" \
     >/dev/null || die "could not create the member account (member $member_id)"
@@ -265,6 +273,7 @@ run_role() {
     *) die "unknown role $role (FUZZ_ROLES takes member,admin)" ;;
     esac
     local args=(
+        --config-file "$root/scripts/fuzz/schemathesis.toml"
         run "$base/api/v1/openapi.json"
         --checks all
         --phases "$phases"
@@ -285,7 +294,12 @@ run_role() {
     log "schemathesis as $role: phases $phases, max-examples $max_examples, seed $seed, workers $workers"
     start=$(date +%s)
     # The token is on the command line of a local process for a throwaway database only.
-    nice -n 10 "$venv/bin/schemathesis" "${args[@]}" 2>&1 | tee "$outdir/$role.txt" || status=$?
+    SCHEMATHESIS_HOOKS="$root/scripts/fuzz/hooks.py" FUZZ_ACCEPTED_LOG="$outdir/$role-accepted.tsv" \
+        timeout "$timeout_secs" nice -n 10 "$venv/bin/schemathesis" "${args[@]}" 2>&1 |
+        tee "$outdir/$role.txt" || status=$?
+    if ((status == 124)); then
+        log "schemathesis as $role: stopped after FUZZ_TIMEOUT_SECS=$timeout_secs s"
+    fi
     end=$(date +%s)
     log "schemathesis as $role: exit $status after $((end - start)) s (report: $outdir/$role.txt)"
     me="$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/me" -H "authorization: Bearer $token")"

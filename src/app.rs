@@ -78,6 +78,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut spec = spec;
     webhook_events().document(&mut spec);
     crate::http::spec::declare_conventions(&mut spec);
+    schema_rules(&mut spec);
     spec
 }
 
@@ -94,6 +95,21 @@ pub fn release_startup_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// Rules between the fields of request types (`http::spec::rules`), one line per type.
+fn schema_rules(spec: &mut utoipa::openapi::OpenApi) {
+    use crate::http::spec::rules::apply;
+    let applied = [
+        apply::<crate::auth::dto::GrantInput>(spec),
+        apply::<crate::auth::dto::UpdateUser>(spec),
+        apply::<crate::auth::dto::ClientTokenRequest>(spec),
+        apply::<crate::integrations::wechat::WechatBindRequest>(spec),
+        apply::<crate::membership::CreateUnit>(spec),
+        apply::<crate::membership::CreateDues>(spec),
+        apply::<crate::democracy::CheckInRequest>(spec),
+    ];
+    debug_assert!(applied.iter().all(|a| *a), "a type with schema rules is not an object in the spec: {applied:?}");
 }
 
 /// The application for one worker.

@@ -2,10 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::auth::permissions::Role;
+use crate::http::spec::rules::SchemaRules;
+use crate::http::spec::text;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -44,7 +47,20 @@ pub struct TokenPair {
 pub struct GrantInput {
     pub role: Role,
     #[validate(range(min = 1))]
+    #[schema(minimum = 1)]
     pub unit_id: Option<i64>,
+}
+
+impl SchemaRules for GrantInput {
+    /// `unit_id` exactly when the role is unit-scoped (`users::store::check_grant`).
+    fn schema_rules() -> serde_json::Value {
+        let (scoped, other): (Vec<Role>, Vec<Role>) = Role::ALL.into_iter().partition(|r| r.is_unit_scoped());
+        let names = |roles: Vec<Role>| roles.into_iter().map(Role::as_str).collect::<Vec<_>>();
+        json!({"oneOf": [
+            {"required": ["unit_id"], "properties": {"role": {"enum": names(scoped)}, "unit_id": {"type": "integer"}}},
+            {"properties": {"role": {"enum": names(other)}, "unit_id": {"type": "null"}}},
+        ]})
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -128,15 +144,18 @@ pub struct CreateUser {
     #[validate(length(min = 1, max = 100))]
     #[schema(example = "机械学院工会管理员", min_length = 1, max_length = 100)]
     pub display_name: String,
-    /// Omit to have one generated and returned once.
+    /// Omit to have one generated and returned once. 12–128 characters with a letter (any
+    /// alphabet) and an ASCII digit.
     #[validate(custom(function = "password_ok"))]
-    #[schema(min_length = 12, max_length = 128)]
+    #[schema(min_length = 12, max_length = 128, extensions(("x-text" = json!("with_digit"))))]
     pub password: Option<String>,
     /// Link to the member this account belongs to.
     #[validate(range(min = 1))]
+    #[schema(minimum = 1)]
     pub member_id: Option<i64>,
     #[validate(nested, length(max = 20))]
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub grants: Vec<GrantInput>,
 }
 
@@ -148,9 +167,17 @@ pub struct UpdateUser {
     pub display_name: Option<String>,
     /// `active` or `disabled` (use DELETE to delete).
     pub status: Option<UserStatus>,
+    /// 12–128 characters with a letter (any alphabet) and an ASCII digit.
     #[validate(custom(function = "password_ok"))]
-    #[schema(min_length = 12, max_length = 128)]
+    #[schema(min_length = 12, max_length = 128, extensions(("x-text" = json!("with_digit"))))]
     pub password: Option<String>,
+}
+
+impl SchemaRules for UpdateUser {
+    /// `status` is `active` or `disabled`: an account is deleted with DELETE.
+    fn schema_rules() -> serde_json::Value {
+        json!({"not": {"required": ["status"], "properties": {"status": {"const": UserStatus::Deleted.as_str()}}}})
+    }
 }
 
 /// Who is calling: the principal, their roles, and their member profile when bound.
@@ -221,17 +248,30 @@ pub struct CreateApiClient {
 /// OAuth2 client-credentials request (`application/x-www-form-urlencoded`).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ClientTokenRequest {
-    /// Must be `client_credentials`.
+    /// Must be `client_credentials` (422 `unsupported_grant_type` otherwise).
     #[validate(length(min = 1, max = 64))]
+    #[schema(pattern = "^client_credentials$")]
     pub grant_type: String,
     /// In the form (`client_secret_post`), or in `Authorization: Basic` (`client_secret_basic`).
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub client_id: Option<String>,
     #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
     pub client_secret: Option<String>,
     /// Space-separated subset of the client's scopes; all of them when omitted.
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub scope: Option<String>,
+}
+
+impl SchemaRules for ClientTokenRequest {
+    /// Other form fields are ignored, but like every field they may hold no control character
+    /// (`http::extract::parse_query`).
+    fn schema_rules() -> serde_json::Value {
+        let text = json!({"type": "string", "pattern": text::pattern(None, text::QUERY_CONTROLS)});
+        json!({"propertyNames": text, "additionalProperties": text})
+    }
 }
 
 /// OAuth2 token response.

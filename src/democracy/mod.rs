@@ -29,6 +29,7 @@ use crate::webhooks::EventDef;
 // function of this domain cannot be imported from elsewhere; what is re-exported here takes
 // a proof (or is a pure rule, a type or a constant).
 pub use access::handler_departments;
+pub use delegates::dto::CheckInRequest;
 pub use departments::dto::HandledDepartment;
 pub use departments::store::handled_by as departments_handled_by;
 /// Voting rules (pure): quorum and majority.

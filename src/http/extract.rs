@@ -3,13 +3,14 @@
 //! `ValidJson<T>`: 415 unless JSON, 413 over the body limit, 400 when not JSON at all,
 //! 422 with the JSON path of every control character, unknown field, wrong type or
 //! missing field, then the `validator` rules of `T`. `ValidQuery<T>` does the same for
-//! query strings.
+//! query strings. A number with a zero fraction (`103.0`) is an integer, as JSON Schema
+//! reads it, in bodies and queries alike.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
@@ -19,6 +20,12 @@ use crate::state::AppState;
 /// A JSON body, parsed and validated.
 #[derive(Debug)]
 pub struct ValidJson<T>(pub T);
+
+/// A JSON body like [`ValidJson`], read up to the import limit (`GONGHUI_IMPORT_LIMIT_BYTES`)
+/// instead of the body limit: for the few bodies whose validator admits more items than the
+/// body limit holds (a full evaluation sheet, 6,000 scores).
+#[derive(Debug)]
+pub struct LargeJson<T>(pub T);
 
 /// A JSON body whose fields are all optional: no body, an empty body and `{}` all give
 /// `T::default()`, so a bodyless `POST /proposals/7/accept` works; a body that is present
@@ -67,10 +74,34 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
+    let value = integral_floats_as_integers(value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         ApiError::Validation(vec![serde_issue(&path, &e.inner().to_string())])
     })
+}
+
+/// Beyond 2^53 an `f64` no longer holds every integer: a larger number read as a float may
+/// be an integer literal out of range (`-9223372036854775809`) rounded onto one in range.
+const EXACT_F64_INTEGERS: f64 = 9_007_199_254_740_992.0;
+
+/// `103.0` is the integer 103, as JSON Schema says (an `integer` is any number with a zero
+/// fraction): serde's integer types refuse it, so a number read as a float with a zero
+/// fraction, within ±2^53, becomes that integer. A float field still reads it as `103.0`.
+fn integral_floats_as_integers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            let integral = f.is_finite() && f.fract() == 0.0 && f.abs() <= EXACT_F64_INTEGERS;
+            Value::Number(if integral { serde_json::Number::from(f as i64) } else { n })
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(integral_floats_as_integers).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, integral_floats_as_integers(v))).collect())
+        }
+        other => other,
+    }
 }
 
 /// Strings may hold line breaks and tabs, never other control characters (PostgreSQL
@@ -157,23 +188,37 @@ pub fn validation_issues(errors: &ValidationErrors, prefix: &str) -> Vec<FieldIs
     issues
 }
 
+/// Reads, parses and validates a JSON body of at most `limit(config)` bytes.
+async fn json_body<T: DeserializeOwned + Validate>(
+    req: HttpRequest,
+    mut payload: Payload,
+    limit: fn(&crate::config::Config) -> usize,
+) -> Result<T, ApiError> {
+    if !is_json(&req) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let limit = req.app_data::<web::Data<AppState>>().map(|s| limit(&s.config)).unwrap_or(256 * 1024);
+    let bytes = read_body(&req, &mut payload, limit).await?;
+    let value: T = parse_json(&bytes)?;
+    validate(&value)?;
+    Ok(value)
+}
+
 impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if !is_json(&req) {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-            let limit = req.app_data::<web::Data<AppState>>().map(|s| s.config.body_limit_bytes).unwrap_or(256 * 1024);
-            let bytes = read_body(&req, &mut payload, limit).await?;
-            let value: T = parse_json(&bytes)?;
-            validate(&value)?;
-            Ok(ValidJson(value))
-        })
+        Box::pin(json_body(req.clone(), payload.take(), |c| c.body_limit_bytes).map(|r| r.map(ValidJson)))
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for LargeJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        Box::pin(json_body(req.clone(), payload.take(), |c| c.import_limit_bytes).map(|r| r.map(LargeJson)))
     }
 }
 
@@ -213,17 +258,45 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidQuery<T> {
     }
 }
 
+/// Parses a query string (or a form) into `T`, with field-level errors. A number with a zero
+/// fraction (`parent_id=1.0`) is read as the integer it is, as in JSON bodies: when a field
+/// does not parse and its value is such a number, the value is rewritten as an integer and
+/// the parse is tried again (so a string field keeps `1.0` as it was sent).
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    for (k, v) in &pairs {
         if v.chars().any(char::is_control) || k.chars().any(char::is_control) {
-            return Err(ApiError::Validation(vec![FieldIssue::new(k.as_ref(), "control_characters")]));
+            return Err(ApiError::Validation(vec![FieldIssue::new(k.as_str(), "control_characters")]));
         }
     }
-    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        ApiError::Validation(vec![serde_issue(&path, &e.inner().to_string())])
-    })
+    let mut encoded = query.to_owned();
+    loop {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+        let error = match serde_path_to_error::deserialize(de) {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        let path = error.path().to_string();
+        let mut rewritten = false;
+        for (_, v) in pairs.iter_mut().filter(|(k, _)| *k == path) {
+            if let Some(integer) = integral_float(v) {
+                *v = integer;
+                rewritten = true;
+            }
+        }
+        if !rewritten {
+            return Err(ApiError::Validation(vec![serde_issue(&path, &error.inner().to_string())]));
+        }
+        encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
+    }
+}
+
+/// `"1.0"` → `"1"`: digits, a point and zeros (read exactly, never through a float).
+fn integral_float(v: &str) -> Option<String> {
+    let (whole, zeros) = v.split_once('.')?;
+    let digits = whole.strip_prefix('-').unwrap_or(whole);
+    let ok = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && zeros.bytes().all(|b| b == b'0');
+    ok.then(|| whole.to_owned())
 }
 
 #[cfg(test)]
@@ -272,6 +345,41 @@ mod tests {
     }
 
     #[test]
+    fn integral_floats_are_integers() {
+        let b: Body = parse_json(br#"{"name":"a","age":103.0}"#).unwrap();
+        assert_eq!(b.age, 103);
+        let b: Body = parse_json(br#"{"name":"a","age":-0.0}"#).unwrap();
+        assert_eq!(b.age, 0);
+        let b: Body = parse_json(br#"{"name":"a","age":1e2}"#).unwrap();
+        assert_eq!(b.age, 100);
+        #[derive(Debug, Deserialize)]
+        struct Id {
+            #[allow(dead_code)] // parsed only
+            id: i64,
+        }
+        // An integer literal out of range is not rounded into it.
+        assert!(parse_json::<Id>(br#"{"id":-9223372036854775809}"#).is_err());
+        assert!(parse_json::<Id>(br#"{"id":9223372036854775808}"#).is_err());
+        assert!(parse_json::<Id>(br#"{"id":9007199254740993.0}"#).is_err());
+        assert_eq!(
+            codes(parse_json::<Body>(br#"{"name":"a","age":1.5}"#).unwrap_err()),
+            vec![("age".into(), "invalid_type".into())]
+        );
+        assert_eq!(
+            codes(parse_json::<Body>(br#"{"name":"a","age":1e30}"#).unwrap_err()),
+            vec![("age".into(), "invalid_type".into())]
+        );
+        #[derive(Debug, Deserialize)]
+        struct Wide {
+            big: u64,
+            ratio: f64,
+            ids: Vec<i64>,
+        }
+        let w: Wide = parse_json(br#"{"big":18000000000000000000,"ratio":2.0,"ids":[1.0,2]}"#).unwrap();
+        assert_eq!((w.big, w.ratio, w.ids), (18_000_000_000_000_000_000, 2.0, vec![1, 2]));
+    }
+
+    #[test]
     fn validator_errors_carry_params() {
         let b: Body = parse_json(br#"{"name":"toolong","age":1}"#).unwrap();
         let ApiError::Validation(issues) = validate(&b).unwrap_err() else { panic!() };
@@ -293,5 +401,21 @@ mod tests {
         assert_eq!(q.q.as_deref(), Some("张"));
         assert_eq!(codes(parse_query::<Q>("page=abc").unwrap_err()), vec![("page".into(), "invalid_type".into())]);
         assert!(parse_query::<Q>("q=a%00b").is_err());
+    }
+
+    #[test]
+    fn integral_floats_in_queries_are_integers() {
+        let q: Q = parse_query("page=2.0&q=1.0").unwrap();
+        assert_eq!((q.page, q.q.as_deref()), (Some(2), Some("1.0")), "a string keeps what was sent");
+        let q: Q = parse_query("q=x&page=-0.0").unwrap();
+        assert_eq!(q.page, Some(0));
+        assert_eq!(codes(parse_query::<Q>("page=2.5").unwrap_err()), vec![("page".into(), "invalid_type".into())]);
+        assert_eq!(codes(parse_query::<Q>("page=1e30").unwrap_err()), vec![("page".into(), "invalid_type".into())]);
+        assert_eq!(codes(parse_query::<Q>("page=NaN").unwrap_err()), vec![("page".into(), "invalid_type".into())]);
+        assert_eq!(codes(parse_query::<Q>("page=1e2").unwrap_err()), vec![("page".into(), "invalid_type".into())]);
+        assert_eq!(codes(parse_query::<Q>("page=.0").unwrap_err()), vec![("page".into(), "invalid_type".into())]);
+        // Out of range stays out of range.
+        let too_small = "page=-9223372036854775809.0";
+        assert_eq!(codes(parse_query::<Q>(too_small).unwrap_err()), vec![("page".into(), "invalid_type".into())]);
     }
 }

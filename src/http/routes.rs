@@ -48,20 +48,20 @@ impl RouteTable {
         self.unhashed_bodies.iter().any(|(m, template)| m == method && fits(template, &segments))
     }
 
-    /// Methods allowed on `path`, or `None` when no route has this shape.
+    /// Methods allowed on `path`, or `None` when no route has this shape. A literal segment
+    /// beats a parameter, as in the routes themselves (ids are digits: `/congresses/stats` is
+    /// not `/congresses/{id}`), so only the templates with the most literal segments count.
     pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let mut found: Option<Vec<String>> = None;
-        for (template, methods) in &self.routes {
-            if fits(template, &segments) {
-                found.get_or_insert_with(Vec::new).extend(methods.iter().cloned());
-            }
-        }
-        found.map(|mut m| {
-            m.sort();
-            m.dedup();
-            m
-        })
+        let fitting: Vec<&(Vec<String>, Vec<String>)> =
+            self.routes.iter().filter(|(template, _)| fits(template, &segments)).collect();
+        let literals = |template: &[String]| template.iter().filter(|t| !t.starts_with('{')).count();
+        let most = fitting.iter().map(|(t, _)| literals(t)).max()?;
+        let mut methods: Vec<String> =
+            fitting.into_iter().filter(|(t, _)| literals(t) == most).flat_map(|(_, m)| m.iter().cloned()).collect();
+        methods.sort();
+        methods.dedup();
+        Some(methods)
     }
 }
 
@@ -85,5 +85,25 @@ mod tests {
         assert_eq!(t.allowed("/api/v1/members/5"), Some(vec!["GET".to_owned()]));
         assert_eq!(t.allowed("/api/v1/members"), Some(vec!["GET".to_owned(), "POST".to_owned()]));
         assert_eq!(t.allowed("/api/v1/nothing"), None);
+    }
+
+    #[test]
+    fn a_literal_segment_beats_a_parameter() {
+        let route = |path: &str, methods: &[&str]| {
+            (path.split('/').map(str::to_owned).collect(), methods.iter().map(|m| (*m).to_owned()).collect())
+        };
+        let t = RouteTable {
+            routes: vec![
+                route("congresses/stats", &["GET"]),
+                route("congresses/{id}", &["GET", "PATCH"]),
+                route("congresses/{id}/delegates/bulk", &["POST"]),
+                route("congresses/{id}/delegates/{delegate_id}", &["DELETE", "GET", "PATCH"]),
+            ],
+            unhashed_bodies: Vec::new(),
+        };
+        assert_eq!(t.allowed("/congresses/stats"), Some(vec!["GET".to_owned()]));
+        assert_eq!(t.allowed("/congresses/7"), Some(vec!["GET".to_owned(), "PATCH".to_owned()]));
+        assert_eq!(t.allowed("/congresses/7/delegates/bulk"), Some(vec!["POST".to_owned()]));
+        assert_eq!(t.allowed("/congresses/7/delegates/9").map(|m| m.len()), Some(3));
     }
 }

@@ -64,6 +64,7 @@ pub fn jobs(registry: &mut crate::jobs::Registry) {
 // The public face: what other modules may use. Resource modules are private, so a store
 // function of this domain cannot be imported from elsewhere; what is re-exported here takes
 // a proof (or is a pure helper, a type or a constant).
+pub use dues::dto::CreateDues;
 pub use imports::api::MAX_ROWS as MAX_IMPORT_ROWS;
 /// The member file parser (pure), shared with the HR roster sync.
 pub use imports::parse;

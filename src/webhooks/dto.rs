@@ -59,9 +59,16 @@ pub struct WebhookWithSecret {
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhook {
     /// http(s) URL of the receiver; checked against the allow-list and refused when it
-    /// resolves to a link-local, metadata, private or loopback address.
+    /// resolves to a link-local, metadata, private or loopback address. The pattern is the
+    /// usual shape (a host name or IPv4 address, a port, printable ASCII after it); the
+    /// service parses any URL (`webhooks::rules::check_url`).
     #[validate(length(min = 1, max = 2000))]
-    #[schema(example = "https://oa.example.edu.cn/hooks/gonghui", max_length = 2000)]
+    #[schema(
+        example = "https://oa.example.edu.cn/hooks/gonghui",
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?::[0-9]{1,4})?(?:[/?#][!-~]*)?$"
+    )]
     pub url: String,
     #[validate(length(min = 1, max = 8))]
     #[schema(min_items = 1, max_items = 8)]
@@ -87,8 +94,13 @@ pub struct RotateWebhookSecret {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhook {
+    /// As in `CreateWebhook`.
     #[validate(length(min = 1, max = 2000))]
-    #[schema(max_length = 2000)]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?::[0-9]{1,4})?(?:[/?#][!-~]*)?$"
+    )]
     pub url: Option<String>,
     #[validate(length(min = 1, max = 8))]
     #[schema(min_items = 1, max_items = 8)]

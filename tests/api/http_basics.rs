@@ -1,5 +1,6 @@
 //! Cross-cutting HTTP behaviour: service endpoints, request ids, languages, problem+json
-//! for every kind of bad request, 405, body limits, and 503 when the database is gone.
+//! for every kind of bad request, 405 (also on literal paths beside id routes), integral
+//! floats, body limits, and 503 when the database is gone.
 
 use crate::common;
 
@@ -45,6 +46,66 @@ async fn unknown_routes_and_wrong_methods() {
     let res = app.request(reqwest::Method::PUT, "/members/1").send().await;
     res.assert_problem(405, "method_not_allowed");
     assert_eq!(res.header("allow").as_deref(), Some("GET, PATCH"));
+}
+
+#[actix_web::test]
+async fn literal_paths_are_not_taken_by_an_id_route() {
+    // `/congresses/stats` sits next to `/congresses/{id}`: ids are digits, so another method
+    // on the literal path is 405 with the literal route's own `Allow`, never the id route's.
+    let app = TestApp::spawn().await;
+    let spec = serde_json::to_value(gonghui::app::openapi()).unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    let methods = |item: &serde_json::Value| -> Vec<String> {
+        let mut m: Vec<String> = item.as_object().unwrap().keys().map(|k| k.to_uppercase()).collect();
+        m.sort();
+        m
+    };
+    let mut checked = 0;
+    for (literal, item) in paths {
+        let segments: Vec<&str> = literal.split('/').collect();
+        for (template, other) in paths {
+            let t: Vec<&str> = template.split('/').collect();
+            let shadows = t.len() == segments.len()
+                && t.iter().zip(&segments).all(|(a, b)| a == b || a.starts_with('{'))
+                && t.iter().zip(&segments).any(|(a, b)| a.starts_with('{') && !b.starts_with('{'));
+            if !shadows {
+                continue;
+            }
+            let allowed = methods(item);
+            for method in methods(other).into_iter().filter(|m| !allowed.contains(m)) {
+                let path = literal.replace("{id}", "1").replacen("/api/v1", "", 1);
+                let res = app.request(method.parse().unwrap(), &path).send().await;
+                res.assert_problem(405, "method_not_allowed");
+                assert_eq!(res.header("allow"), Some(allowed.join(", ")), "{method} {path}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 5, "only {checked} shadowed methods checked");
+    let res = app.get("/members/import").send().await;
+    res.assert_problem(405, "method_not_allowed");
+    assert_eq!(res.header("allow").as_deref(), Some("POST"));
+    // The shape of a route with an id that is not one: no such resource, as before.
+    app.get("/members/abc").send().await.assert_problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn integral_floats_are_integers() {
+    // JSON Schema counts `3.0` as an integer, and so does the service.
+    let app = TestApp::spawn().await;
+    let admin = app.union_admin().await;
+    let org = common::fixtures::org(&app).await;
+    let body = json!({"name": "浮点工会", "kind": "group", "parent_id": org.a as f64, "sort_order": 3.0});
+    let unit = app.post("/units").token(&admin.token).json(&body).send().await.assert_ok(201);
+    assert_eq!((unit["parent_id"].as_i64(), unit["sort_order"].as_i64()), (Some(org.a), Some(3)));
+    let body = json!({"name": "半个工会", "kind": "group", "parent_id": org.a, "sort_order": 2.5});
+    let res = app.post("/units").token(&admin.token).json(&body).send().await;
+    assert_eq!(res.assert_problem(422, "validation_failed")["errors"][0]["code"], "invalid_type");
+    // In a query too; a text parameter keeps what was sent.
+    let children = app.get(&format!("/units?parent_id={}.0", org.a)).token(&admin.token).send().await.assert_ok(200);
+    assert!(children["items"].as_array().unwrap().iter().any(|u| u["id"] == unit["id"]));
+    let found = app.get("/units?q=1.0").token(&admin.token).send().await.assert_ok(200);
+    assert_eq!(found["total"], 0);
 }
 
 #[actix_web::test]

@@ -23,6 +23,7 @@ use crate::state::AppState;
 pub struct UserQuery {
     /// Part of the username or display name.
     #[validate(length(min = 1, max = 64))]
+    #[param(min_length = 1, max_length = 64)]
     pub q: Option<String>,
     pub role: Option<Role>,
     pub status: Option<UserStatus>,

@@ -141,7 +141,7 @@ pub async fn congress_stats(
     responses((status = 200, body = CongressView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
-#[get("/congresses/{id}")]
+#[get("/congresses/{id:[0-9]+}")]
 pub async fn get_congress(
     state: web::Data<AppState>,
     principal: Principal,
@@ -194,7 +194,7 @@ pub async fn create_congress(
     ),
     security(("bearer" = []))
 )]
-#[patch("/congresses/{id}")]
+#[patch("/congresses/{id:[0-9]+}")]
 pub async fn update_congress(
     state: web::Data<AppState>,
     principal: Principal,

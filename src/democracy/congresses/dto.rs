@@ -94,7 +94,7 @@ pub struct CreateCongress {
     /// Defaults to `joint` (双代会).
     pub kind: Option<CongressKind>,
     #[validate(length(min = 1, max = 100), custom(function = "no_surrounding_space"))]
-    #[schema(example = "第四届教职工代表大会第三次会议", min_length = 1, max_length = 100)]
+    #[schema(example = "第四届教职工代表大会第三次会议", min_length = 1, max_length = 100, extensions(("x-text" = json!("trimmed"))))]
     pub name: String,
     #[validate(range(min = 1, max = 99))]
     #[schema(minimum = 1, maximum = 99, example = 4)]
@@ -135,7 +135,7 @@ pub struct CreateCongress {
     pub quorum_inclusive: Option<bool>,
     pub majority_base: Option<MajorityBase>,
     #[validate(length(min = 1, max = 500), custom(function = "no_surrounding_space"))]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(min_length = 1, max_length = 500, extensions(("x-text" = json!("trimmed"))))]
     pub rule_source: Option<String>,
 }
 
@@ -211,7 +211,7 @@ impl UpdateCongress {
 pub struct UpdateCongress {
     pub kind: Option<CongressKind>,
     #[validate(length(min = 1, max = 100), custom(function = "no_surrounding_space"))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, extensions(("x-text" = json!("trimmed"))))]
     pub name: Option<String>,
     #[validate(range(min = 1, max = 99))]
     #[schema(minimum = 1, maximum = 99)]
@@ -253,7 +253,7 @@ pub struct UpdateCongress {
     pub quorum_inclusive: Option<bool>,
     pub majority_base: Option<MajorityBase>,
     #[validate(length(min = 1, max = 500), custom(function = "no_surrounding_space"))]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(min_length = 1, max_length = 500, extensions(("x-text" = json!("trimmed"))))]
     pub rule_source: Option<String>,
 }
 

@@ -163,7 +163,7 @@ pub async fn bulk_add_delegates(
     responses((status = 200, body = DelegateView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
-#[get("/congresses/{id}/delegates/{delegate_id}")]
+#[get("/congresses/{id}/delegates/{delegate_id:[0-9]+}")]
 pub async fn get_delegate(
     state: web::Data<AppState>,
     principal: Principal,
@@ -190,7 +190,7 @@ pub async fn get_delegate(
     ),
     security(("bearer" = []))
 )]
-#[patch("/congresses/{id}/delegates/{delegate_id}")]
+#[patch("/congresses/{id}/delegates/{delegate_id:[0-9]+}")]
 pub async fn update_delegate(
     state: web::Data<AppState>,
     principal: Principal,
@@ -215,7 +215,7 @@ pub async fn update_delegate(
     ),
     security(("bearer" = []))
 )]
-#[delete("/congresses/{id}/delegates/{delegate_id}")]
+#[delete("/congresses/{id}/delegates/{delegate_id:[0-9]+}")]
 pub async fn delete_delegate(
     state: web::Data<AppState>,
     principal: Principal,

@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::democracy::types::{CheckInStatus, DelegateCategory, DelegateKind};
+use crate::http::spec::rules::SchemaRules;
 
 fn staff_nos_ok(v: &[String]) -> Result<(), validator::ValidationError> {
     let ok = v.iter().all(|s| (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
@@ -77,7 +79,7 @@ pub struct AddDelegate {
 #[serde(deny_unknown_fields)]
 pub struct BulkAddDelegates {
     #[validate(length(min = 1, max = 1000), custom(function = "staff_nos_ok"))]
-    #[schema(min_items = 1, max_items = 1000, example = json!(["20230001", "20230002"]))]
+    #[schema(min_items = 1, max_items = 1000, example = json!(["20230001", "20230002"]), pattern = "^[A-Za-z0-9-]{1,32}$")]
     pub staff_nos: Vec<String>,
     pub kind: DelegateKind,
     /// Defaults to `teacher`.
@@ -130,13 +132,25 @@ pub struct CheckInRequest {
     #[schema(minimum = 1, maximum = 20, example = 1)]
     pub sitting: i16,
     #[validate(length(min = 1, max = 1000), custom(function = "ids_ok"))]
-    #[schema(min_items = 1, max_items = 1000)]
+    #[schema(min_items = 1, max_items = 1000, minimum = 1)]
     pub delegate_ids: Option<Vec<i64>>,
     #[validate(length(min = 1, max = 1000), custom(function = "staff_nos_ok"))]
-    #[schema(min_items = 1, max_items = 1000)]
+    #[schema(min_items = 1, max_items = 1000, pattern = "^[A-Za-z0-9-]{1,32}$")]
     pub staff_nos: Option<Vec<String>>,
     /// Defaults to `present`.
     pub status: Option<CheckInStatus>,
+}
+
+impl SchemaRules for CheckInRequest {
+    /// Exactly one of the two lists (`check_ins::record`); `null` is the same as absent.
+    fn schema_rules() -> serde_json::Value {
+        let list = json!({"type": "array"});
+        let absent = json!({"type": "null"});
+        json!({"oneOf": [
+            {"required": ["delegate_ids"], "properties": {"delegate_ids": list, "staff_nos": absent}},
+            {"required": ["staff_nos"], "properties": {"staff_nos": list, "delegate_ids": absent}},
+        ]})
+    }
 }
 
 /// What a check-in call did. New records are `recorded`; excused → present is `updated`;

@@ -55,7 +55,7 @@ pub struct DepartmentQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateDepartment {
     #[validate(length(min = 1, max = 100), custom(function = "no_surrounding_space"))]
-    #[schema(example = "后勤管理处", min_length = 1, max_length = 100)]
+    #[schema(example = "后勤管理处", min_length = 1, max_length = 100, extensions(("x-text" = json!("trimmed"))))]
     pub name: String,
     #[validate(custom(function = "department_code_ok"))]
     #[schema(example = "HQ", pattern = "^[A-Za-z0-9_-]{1,32}$")]
@@ -67,7 +67,7 @@ pub struct CreateDepartment {
 #[serde(deny_unknown_fields)]
 pub struct UpdateDepartment {
     #[validate(length(min = 1, max = 100), custom(function = "no_surrounding_space"))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, extensions(("x-text" = json!("trimmed"))))]
     pub name: Option<String>,
     #[validate(custom(function = "department_code_ok"))]
     #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$")]

@@ -21,7 +21,7 @@ use crate::democracy::evaluations::store;
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
-use crate::http::extract::{ValidJson, ValidQuery};
+use crate::http::extract::{LargeJson, ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 use crate::state::AppState;
 
@@ -206,7 +206,7 @@ pub async fn submit_evaluation_sheet(
     principal: Principal,
     ctx: RequestContext,
     id: web::Path<i64>,
-    ValidJson(body): ValidJson<SubmitSheet>,
+    LargeJson(body): LargeJson<SubmitSheet>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);

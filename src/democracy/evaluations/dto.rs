@@ -16,7 +16,7 @@ pub struct TargetInput {
     pub kind: TargetKind,
     /// The department's name, or the leader's name and post.
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
-    #[schema(example = "教务处", min_length = 1, max_length = 100)]
+    #[schema(example = "教务处", min_length = 1, max_length = 100, extensions(("x-text" = json!("not_blank"))))]
     pub name: String,
     /// The department evaluated (or the leader's department).
     #[validate(range(min = 1))]
@@ -29,7 +29,7 @@ pub struct TargetInput {
 #[serde(deny_unknown_fields)]
 pub struct CriterionInput {
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
-    #[schema(example = "服务态度", min_length = 1, max_length = 100)]
+    #[schema(example = "服务态度", min_length = 1, max_length = 100, extensions(("x-text" = json!("not_blank"))))]
     pub name: String,
     #[validate(range(min = 1, max = 100))]
     #[schema(example = 10, minimum = 1, maximum = 100)]
@@ -44,7 +44,7 @@ pub struct CreateCampaign {
     #[schema(minimum = 1)]
     pub congress_id: i64,
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
-    #[schema(example = "2023 年度职能部门民主评议", min_length = 1, max_length = 200)]
+    #[schema(example = "2023 年度职能部门民主评议", min_length = 1, max_length = 200, extensions(("x-text" = json!("not_blank"))))]
     pub title: String,
     #[validate(length(max = 5000))]
     #[schema(max_length = 5000)]
@@ -64,7 +64,7 @@ pub struct CreateCampaign {
 #[serde(deny_unknown_fields)]
 pub struct UpdateCampaign {
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, extensions(("x-text" = json!("not_blank"))))]
     pub title: Option<String>,
     #[validate(length(max = 5000))]
     #[schema(max_length = 5000)]
@@ -141,7 +141,11 @@ pub struct CampaignQuery {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreInput {
+    /// A target of the campaign (any other id is 422 `unknown_target`).
+    #[schema(minimum = 1)]
     pub target_id: i64,
+    /// A criterion of the campaign (any other id is 422 `unknown_criterion`).
+    #[schema(minimum = 1)]
     pub criterion_id: i64,
     /// 0 to the criterion's `max_score`.
     #[schema(minimum = 0, maximum = 100)]
@@ -152,6 +156,8 @@ pub struct ScoreInput {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitSheet {
+    /// Every target × criterion of the campaign (at most 200 × 30), which can be more than
+    /// the usual body limit: the sheet is read up to the import limit (`LargeJson`).
     #[validate(length(min = 1, max = 6000))]
     #[schema(min_items = 1, max_items = 6000)]
     pub scores: Vec<ScoreInput>,

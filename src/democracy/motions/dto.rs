@@ -22,7 +22,7 @@ pub struct MotionQuery {
 pub struct CreateMotion {
     pub kind: MotionKind,
     #[validate(length(min = 1, max = 200), custom(function = "no_surrounding_space"))]
-    #[schema(example = "学校工作报告", min_length = 1, max_length = 200)]
+    #[schema(example = "学校工作报告", min_length = 1, max_length = 200, extensions(("x-text" = json!("trimmed"))))]
     pub title: String,
     #[validate(length(max = 5000))]
     #[schema(max_length = 5000)]
@@ -44,7 +44,7 @@ fn first_sitting() -> i16 {
 pub struct UpdateMotion {
     pub kind: Option<MotionKind>,
     #[validate(length(min = 1, max = 200), custom(function = "no_surrounding_space"))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, extensions(("x-text" = json!("trimmed"))))]
     pub title: Option<String>,
     #[validate(length(max = 5000))]
     #[schema(max_length = 5000)]

@@ -163,7 +163,7 @@ pub async fn create_proposal(
     responses((status = 200, body = ProposalView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
-#[get("/proposals/{id}")]
+#[get("/proposals/{id:[0-9]+}")]
 pub async fn get_proposal(
     state: web::Data<AppState>,
     principal: Principal,
@@ -188,7 +188,7 @@ pub async fn get_proposal(
     ),
     security(("bearer" = []))
 )]
-#[patch("/proposals/{id}")]
+#[patch("/proposals/{id:[0-9]+}")]
 pub async fn update_proposal(
     state: web::Data<AppState>,
     principal: Principal,

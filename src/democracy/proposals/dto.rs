@@ -23,20 +23,20 @@ pub struct CreateProposal {
     #[schema(minimum = 1)]
     pub congress_id: i64,
     #[validate(length(min = 1, max = 200), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 200, example = "关于增设校园电动车充电设施的提案")]
+    #[schema(min_length = 1, max_length = 200, example = "关于增设校园电动车充电设施的提案", extensions(("x-text" = json!("not_blank"))))]
     pub title: String,
     /// A suggestion category code (`GET /suggestions/categories`).
     #[validate(custom(function = "category_code"))]
     #[schema(example = "logistics", pattern = "^[a-z_]{1,32}$")]
     pub category: String,
     #[validate(length(min = 1, max = 5000), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 5000)]
+    #[schema(min_length = 1, max_length = 5000, extensions(("x-text" = json!("not_blank"))))]
     pub cause: String,
     #[validate(length(min = 1, max = 20000), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 20000)]
+    #[schema(min_length = 1, max_length = 20000, extensions(("x-text" = json!("not_blank"))))]
     pub analysis: String,
     #[validate(length(min = 1, max = 20000), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 20000)]
+    #[schema(min_length = 1, max_length = 20000, extensions(("x-text" = json!("not_blank"))))]
     pub measures: String,
     /// Submitted collectively by the proposer's delegation (代表团提案).
     #[serde(default)]
@@ -54,19 +54,19 @@ pub struct CreateProposal {
 #[serde(deny_unknown_fields)]
 pub struct UpdateProposal {
     #[validate(length(min = 1, max = 200), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, extensions(("x-text" = json!("not_blank"))))]
     pub title: Option<String>,
     #[validate(custom(function = "category_code"))]
     #[schema(pattern = "^[a-z_]{1,32}$")]
     pub category: Option<String>,
     #[validate(length(min = 1, max = 5000), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 5000)]
+    #[schema(min_length = 1, max_length = 5000, extensions(("x-text" = json!("not_blank"))))]
     pub cause: Option<String>,
     #[validate(length(min = 1, max = 20000), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 20000)]
+    #[schema(min_length = 1, max_length = 20000, extensions(("x-text" = json!("not_blank"))))]
     pub analysis: Option<String>,
     #[validate(length(min = 1, max = 20000), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 20000)]
+    #[schema(min_length = 1, max_length = 20000, extensions(("x-text" = json!("not_blank"))))]
     pub measures: Option<String>,
     pub by_delegation: Option<bool>,
     #[validate(length(max = 50))]
@@ -93,7 +93,7 @@ pub struct CosignBody {
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
     #[validate(length(min = 1, max = 2000), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(min_length = 1, max_length = 2000, extensions(("x-text" = json!("not_blank"))))]
     pub comment: Option<String>,
 }
 
@@ -102,7 +102,7 @@ pub struct CommentBody {
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     #[validate(length(min = 1, max = 2000), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 2000, example = "不属于学校职权范围")]
+    #[schema(min_length = 1, max_length = 2000, example = "不属于学校职权范围", extensions(("x-text" = json!("not_blank"))))]
     pub reason: String,
 }
 
@@ -114,7 +114,7 @@ pub struct MergeBody {
     #[schema(minimum = 1)]
     pub into_proposal_id: i64,
     #[validate(length(min = 1, max = 2000), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(min_length = 1, max_length = 2000, extensions(("x-text" = json!("not_blank"))))]
     pub reason: Option<String>,
 }
 
@@ -142,7 +142,7 @@ pub struct ExtensionBody {
     #[schema(minimum = 1, maximum = 365)]
     pub days: i32,
     #[validate(length(min = 1, max = 2000), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(min_length = 1, max_length = 2000, extensions(("x-text" = json!("not_blank"))))]
     pub reason: String,
 }
 
@@ -152,7 +152,7 @@ pub struct ReplyBody {
     /// A solved · B in progress · C planned · D for reference.
     pub result_code: ResultCode,
     #[validate(length(min = 1, max = 20000), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 20000)]
+    #[schema(min_length = 1, max_length = 20000, extensions(("x-text" = json!("not_blank"))))]
     pub content: String,
 }
 
@@ -161,7 +161,7 @@ pub struct ReplyBody {
 pub struct FeedbackBody {
     pub verdict: Feedback,
     #[validate(length(min = 1, max = 2000), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(min_length = 1, max_length = 2000, extensions(("x-text" = json!("not_blank"))))]
     pub comment: Option<String>,
 }
 
@@ -171,7 +171,7 @@ pub struct ReopenBody {
     /// The re-handling deadline; by default the congress's extension window (30 days) from today.
     pub reply_due_on: Option<NaiveDate>,
     #[validate(length(min = 1, max = 2000), custom(function = "clean_text"))]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(min_length = 1, max_length = 2000, extensions(("x-text" = json!("not_blank"))))]
     pub comment: Option<String>,
 }
 

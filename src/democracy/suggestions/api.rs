@@ -167,7 +167,7 @@ pub async fn create_suggestion(
     responses((status = 200, body = SuggestionView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
-#[get("/suggestions/{id}")]
+#[get("/suggestions/{id:[0-9]+}")]
 pub async fn get_suggestion(
     state: web::Data<AppState>,
     principal: Principal,

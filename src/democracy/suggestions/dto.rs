@@ -66,10 +66,10 @@ pub struct CreateSuggestion {
     #[schema(example = "logistics", min_length = 1, max_length = 32)]
     pub category: String,
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
-    #[schema(example = "食堂延长供餐时间", min_length = 1, max_length = 200)]
+    #[schema(example = "食堂延长供餐时间", min_length = 1, max_length = 200, extensions(("x-text" = json!("not_blank"))))]
     pub title: String,
     #[validate(length(min = 1, max = 20000), custom(function = "not_blank"))]
-    #[schema(example = "建议晚餐延长至 19:30。", min_length = 1, max_length = 20000)]
+    #[schema(example = "建议晚餐延长至 19:30。", min_length = 1, max_length = 20000, extensions(("x-text" = json!("not_blank"))))]
     pub content: String,
 }
 
@@ -106,7 +106,7 @@ pub struct SuggestionQuery {
 #[serde(deny_unknown_fields)]
 pub struct RespondSuggestion {
     #[validate(length(min = 1, max = 20000), custom(function = "not_blank"))]
-    #[schema(example = "已协调饮食中心，自下月起晚餐延长至 19:30。", min_length = 1, max_length = 20000)]
+    #[schema(example = "已协调饮食中心，自下月起晚餐延长至 19:30。", min_length = 1, max_length = 20000, extensions(("x-text" = json!("not_blank"))))]
     pub response: String,
     /// The department that answers (active).
     #[validate(range(min = 1))]

@@ -25,6 +25,7 @@ pub mod token;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
@@ -33,6 +34,7 @@ use crate::auth::dto::TokenPair;
 use crate::config::{Config, WechatConfig};
 use crate::crypto::SecretKey;
 use crate::error::ApiError;
+use crate::http::spec::rules::SchemaRules;
 
 /// Routes under `/api/v1`.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -109,15 +111,36 @@ pub struct WechatBindRequest {
     #[schema(min_length = 1, max_length = 128)]
     pub phone_code: Option<String>,
     #[validate(length(min = 1, max = 32))]
-    #[schema(example = "A001", min_length = 1, max_length = 32)]
+    #[schema(example = "A001", min_length = 1, max_length = 32, extensions(("x-text" = json!("not_blank"))))]
     pub staff_no: Option<String>,
     #[validate(length(min = 1, max = 50))]
-    #[schema(example = "张三", min_length = 1, max_length = 50)]
+    #[schema(example = "张三", min_length = 1, max_length = 50, extensions(("x-text" = json!("not_blank"))))]
     pub name: Option<String>,
     /// The last 6 characters of the ID-card number (`X` in either case).
     #[validate(length(equal = 6))]
-    #[schema(example = "12345X", min_length = 6, max_length = 6)]
+    #[schema(example = "12345X", min_length = 6, max_length = 6, extensions(("x-text" = json!("not_blank"))))]
     pub id_card_last6: Option<String>,
+}
+
+impl SchemaRules for WechatBindRequest {
+    /// Exactly one proof, the identity proof with all three fields (`bind::proof_of`; blank
+    /// identity fields are refused by the `not_blank` patterns). `null` is the same as absent.
+    fn schema_rules() -> serde_json::Value {
+        let absent = json!({"type": "null"});
+        let proof = |given: &[&str], schema: serde_json::Value| {
+            let mut properties = serde_json::Map::new();
+            for field in ["cas", "phone_code", "staff_no", "name", "id_card_last6"] {
+                let s = if given.contains(&field) { schema.clone() } else { absent.clone() };
+                properties.insert(field.to_owned(), s);
+            }
+            json!({"required": given, "properties": properties})
+        };
+        json!({"oneOf": [
+            proof(&["cas"], json!({"type": "object"})),
+            proof(&["phone_code"], json!({"type": "string"})),
+            proof(&["staff_no", "name", "id_card_last6"], json!({"type": "string"})),
+        ]})
+    }
 }
 
 /// Whether a member has a WeChat binding (the openid itself is never shown).

@@ -2,8 +2,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
+
+use crate::http::spec::rules::SchemaRules;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DuesView {
@@ -44,17 +47,31 @@ pub struct CreateDues {
     pub paid_on: NaiveDate,
 }
 
+impl SchemaRules for CreateDues {
+    /// `amount_fen` or `base_salary_fen` (`dues::store::resolve_dues_amount`).
+    fn schema_rules() -> serde_json::Value {
+        json!({"anyOf": [
+            {"required": ["amount_fen"], "properties": {"amount_fen": {"type": "integer"}}},
+            {"required": ["base_salary_fen"], "properties": {"base_salary_fen": {"type": "integer"}}},
+        ]})
+    }
+}
+
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DuesQuery {
     #[validate(range(min = 1))]
+    #[param(minimum = 1)]
     pub member_id: Option<i64>,
     #[validate(range(min = 1))]
+    #[param(minimum = 1)]
     pub unit_id: Option<i64>,
     /// `YYYY-MM`, inclusive.
     #[validate(custom(function = "crate::membership::dues::rules::check_period"))]
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub from: Option<String>,
     /// `YYYY-MM`, inclusive.
     #[validate(custom(function = "crate::membership::dues::rules::check_period"))]
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub to: Option<String>,
 }

@@ -32,7 +32,7 @@ pub struct CreateHonor {
     #[schema(minimum = 1)]
     pub member_id: i64,
     #[validate(length(min = 1, max = 100), custom(function = "no_surrounding_space"))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, extensions(("x-text" = json!("trimmed"))))]
     pub title: String,
     pub category: HonorCategory,
     pub level: HonorLevel,
@@ -40,7 +40,7 @@ pub struct CreateHonor {
     #[schema(minimum = 1949, maximum = 2100)]
     pub year: i32,
     #[validate(length(min = 1, max = 100), custom(function = "no_surrounding_space"))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, extensions(("x-text" = json!("trimmed"))))]
     pub issuer: String,
 }
 
@@ -48,11 +48,14 @@ pub struct CreateHonor {
 #[into_params(parameter_in = Query)]
 pub struct HonorQuery {
     #[validate(range(min = 1))]
+    #[param(minimum = 1)]
     pub member_id: Option<i64>,
     #[validate(range(min = 1))]
+    #[param(minimum = 1)]
     pub unit_id: Option<i64>,
     pub level: Option<HonorLevel>,
     pub category: Option<HonorCategory>,
     #[validate(range(min = 1949, max = 2100))]
+    #[param(minimum = 1949, maximum = 2100)]
     pub year: Option<i32>,
 }

@@ -19,7 +19,7 @@ use crate::crypto::SecretKey;
 use crate::error::{ApiError, FieldIssue, Problem};
 use crate::http::context::RequestContext;
 use crate::http::extract::{ValidQuery, read_body};
-use crate::membership::imports::dto::{ImportQuery, ImportReport};
+use crate::membership::imports::dto::{CsvFile, ImportQuery, ImportReport, XlsxFile};
 use crate::membership::imports::parse as import_parse;
 use crate::membership::imports::parse::{ImportFileError, ImportRow, RawTable};
 use crate::membership::members::store as members_store;
@@ -129,9 +129,9 @@ async fn check_against_database(
 #[utoipa::path(
     tag = "members",
     params(ImportQuery),
-    request_body(content = String, description = "The roster file", content(
-        (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    request_body(description = "The roster file", content(
+        (CsvFile = "text/csv"),
+        (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     responses(
         (status = 200, description = "Dry run report, or every row created", body = ImportReport),

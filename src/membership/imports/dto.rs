@@ -12,6 +12,18 @@ pub struct ImportQuery {
     pub dry_run: bool,
 }
 
+/// A roster as CSV text (UTF-8 or GBK), header row first. An empty file is 422 `empty_file`.
+#[derive(ToSchema)]
+#[schema(value_type = String, min_length = 1)]
+#[allow(dead_code)] // documents the request body in the spec; never built
+pub struct CsvFile(pub String);
+
+/// A roster as an XLSX workbook (the first sheet, header row first).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary, content_media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
+#[allow(dead_code)] // documents the request body in the spec; never built
+pub struct XlsxFile(pub Vec<u8>);
+
 /// The outcome of an import: on success every row was created; with any error nothing was.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ImportReport {

@@ -114,7 +114,7 @@ pub async fn list_unit_members(
     responses((status = 200, body = MemberView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
-#[get("/members/{id}")]
+#[get("/members/{id:[0-9]+}")]
 pub async fn get_member(
     state: web::Data<AppState>,
     principal: Principal,
@@ -167,7 +167,7 @@ pub async fn create_member(
     ),
     security(("bearer" = []))
 )]
-#[patch("/members/{id}")]
+#[patch("/members/{id:[0-9]+}")]
 pub async fn update_member(
     state: web::Data<AppState>,
     principal: Principal,

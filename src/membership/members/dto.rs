@@ -78,7 +78,7 @@ pub struct CreateMember {
     #[schema(example = "20230001", pattern = "^[A-Za-z0-9-]{1,32}$")]
     pub staff_no: String,
     #[validate(length(min = 1, max = 50), custom(function = "no_surrounding_space"))]
-    #[schema(example = "张三", min_length = 1, max_length = 50)]
+    #[schema(example = "张三", min_length = 1, max_length = 50, extensions(("x-text" = json!("trimmed"))))]
     pub name: String,
     pub gender: Gender,
     pub birth_date: NaiveDate,
@@ -101,7 +101,7 @@ pub struct CreateMember {
 #[serde(deny_unknown_fields)]
 pub struct UpdateMember {
     #[validate(length(min = 1, max = 50), custom(function = "no_surrounding_space"))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(min_length = 1, max_length = 50, extensions(("x-text" = json!("trimmed"))))]
     pub name: Option<String>,
     pub gender: Option<Gender>,
     pub birth_date: Option<NaiveDate>,
@@ -176,6 +176,7 @@ pub struct MemberHistoryEntry {
 pub struct MemberQuery {
     /// Members of this unit and every unit below it.
     #[validate(range(min = 1))]
+    #[param(minimum = 1)]
     pub unit_id: Option<i64>,
     pub status: Option<MemberStatus>,
     pub employment_type: Option<EmploymentType>,
@@ -189,7 +190,53 @@ pub struct MemberQuery {
     #[validate(length(min = 1, max = 50))]
     #[param(min_length = 1, max_length = 50)]
     pub q: Option<String>,
-    /// Comma-separated sort keys, `-` for descending: staff_no, name, birth_date, joined_on, id.
+    /// Comma-separated sort keys, `-` for descending: staff_no, name, birth_date, joined_on, id
+    /// (`members::store::SORTABLE`; the first five keys count).
     #[validate(length(max = 100))]
+    #[param(
+        max_length = 100,
+        pattern = r"^[ \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000,]*(?:(?:-|\+*)(?:staff_no|name|birth_date|joined_on|id)[ \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:,[ \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000,]*(?:-|\+*)(?:staff_no|name|birth_date|joined_on|id)[ \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*)*[ \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000,]*)?$"
+    )]
     pub sort: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::http::pagination::parse_sort;
+    use crate::membership::members::store::SORTABLE;
+
+    #[test]
+    fn the_sort_pattern_accepts_what_parse_sort_accepts() {
+        let spec = serde_json::to_value(crate::app::openapi()).unwrap();
+        let params = spec["paths"]["/api/v1/members"]["get"]["parameters"].as_array().unwrap();
+        let sort = params.iter().find(|p| p["name"] == "sort").unwrap();
+        let re = regex::Regex::new(sort["schema"]["pattern"].as_str().unwrap()).unwrap();
+        let samples = [
+            "",
+            " ",
+            ",",
+            ",,",
+            "name",
+            "-name",
+            "+name",
+            "++name",
+            "name,-id",
+            " name , -id ,",
+            "name,,id",
+            "staff_no,name,birth_date,joined_on,id",
+            "\u{3000}name\u{a0}",
+            "name id",
+            "--name",
+            "+-name",
+            "-+name",
+            "password_hash",
+            "Name",
+            "name,",
+            "name;id",
+            "-",
+        ];
+        for s in samples {
+            assert_eq!(re.is_match(s), parse_sort(Some(s), SORTABLE).is_ok(), "{s:?}");
+        }
+    }
 }

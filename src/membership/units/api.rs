@@ -24,10 +24,12 @@ use crate::state::AppState;
 pub struct UnitQuery {
     /// Direct children of this unit.
     #[validate(range(min = 1))]
+    #[param(minimum = 1)]
     pub parent_id: Option<i64>,
     pub kind: Option<UnitKind>,
     /// Part of the name.
     #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,
 }
 
@@ -72,7 +74,7 @@ pub async fn unit_tree(state: web::Data<AppState>, principal: Principal) -> Resu
     responses((status = 200, body = UnitView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
-#[get("/units/{id}")]
+#[get("/units/{id:[0-9]+}")]
 pub async fn get_unit(
     state: web::Data<AppState>,
     principal: Principal,
@@ -121,7 +123,7 @@ pub async fn create_unit(
     ),
     security(("bearer" = []))
 )]
-#[patch("/units/{id}")]
+#[patch("/units/{id:[0-9]+}")]
 pub async fn update_unit(
     state: web::Data<AppState>,
     principal: Principal,

@@ -2,9 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::http::spec::rules::SchemaRules;
 use crate::http::validators::no_surrounding_space;
 use crate::membership::types::UnitKind;
 
@@ -42,7 +44,7 @@ pub struct UnitNode {
 #[serde(deny_unknown_fields)]
 pub struct CreateUnit {
     #[validate(length(min = 1, max = 100), custom(function = "no_surrounding_space"))]
-    #[schema(example = "机械工程学院工会", min_length = 1, max_length = 100)]
+    #[schema(example = "机械工程学院工会", min_length = 1, max_length = 100, extensions(("x-text" = json!("trimmed"))))]
     pub name: String,
     #[validate(custom(function = "unit_code_ok"))]
     #[schema(example = "JX", pattern = "^[A-Za-z0-9_-]{1,32}$")]
@@ -60,12 +62,24 @@ pub struct CreateUnit {
     pub sort_order: i32,
 }
 
+impl SchemaRules for CreateUnit {
+    /// `parent_id` for every kind but `school` (`units::store::create`; a school union under a
+    /// parent is 409 `unit_kind_misplaced`).
+    fn schema_rules() -> serde_json::Value {
+        let below: Vec<&str> = UnitKind::all().iter().filter(|k| **k != UnitKind::School).map(|k| k.as_str()).collect();
+        json!({"oneOf": [
+            {"properties": {"kind": {"const": UnitKind::School.as_str()}}},
+            {"required": ["parent_id"], "properties": {"kind": {"enum": below}, "parent_id": {"type": "integer"}}},
+        ]})
+    }
+}
+
 /// Rename, re-code, re-order, or move under another parent (the tree stays acyclic).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUnit {
     #[validate(length(min = 1, max = 100), custom(function = "no_surrounding_space"))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, extensions(("x-text" = json!("trimmed"))))]
     pub name: Option<String>,
     #[validate(custom(function = "unit_code_ok"))]
     #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$")]

@@ -625,3 +625,29 @@ async fn closing_rewrites_sheets_so_nothing_on_disk_follows_the_submission_order
     let results = app.get(&format!("/evaluations/{id}/results")).token(&w.admin.token).send().await.assert_ok(200);
     assert_eq!(results["sheets"], 4, "{results}");
 }
+
+#[actix_web::test]
+async fn a_full_sheet_may_be_larger_than_the_body_limit() {
+    // 200 targets × 30 criteria make a 6,000-score sheet, far over the usual body limit: sheets
+    // are read up to the import limit. Here, 12 × 6 scores against a 2 KiB limit.
+    let app = TestApp::spawn_with(&[("GONGHUI_BODY_LIMIT_BYTES", "2048")]).await;
+    let w = world(&app).await;
+    let mut body = campaign_body(w.congress);
+    body["targets"] =
+        json!((1..=12).map(|i| json!({"kind": "department", "name": format!("部门{i}")})).collect::<Vec<_>>());
+    body["criteria"] = json!((1..=6).map(|i| json!({"name": format!("指标{i}"), "max_score": 10})).collect::<Vec<_>>());
+    let draft = app.post("/evaluations").token(&w.admin.token).json(&body).send().await.assert_ok(201);
+    let c = app.post(&format!("/evaluations/{}/open", draft["id"])).token(&w.admin.token).send().await.assert_ok(200);
+    let full = sheet(&c, |t, k| ((t + k) % 10) as i64);
+    assert!(serde_json::to_vec(&full).unwrap().len() > 2048);
+    let path = format!("/evaluations/{}/sheets", c["id"]);
+    app.post(&path).token(&w.formal[0].1.token).json(&full).send().await.assert_ok(201);
+    // Other bodies keep the body limit.
+    let long = json!({"description": "x".repeat(3000)});
+    app.patch(&format!("/evaluations/{}", c["id"]))
+        .token(&w.admin.token)
+        .json(&long)
+        .send()
+        .await
+        .assert_problem(413, "payload_too_large");
+}
