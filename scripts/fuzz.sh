@@ -178,6 +178,11 @@ export GONGHUI_ACCESS_TOKEN_TTL_SECS=3600 GONGHUI_LOG="${GONGHUI_LOG:-info}"
 # the default limits (5 per username, 30 per address in 15 min) /auth/login would answer 429
 # to nearly every case and its handler would go untested.
 export GONGHUI_LOGIN_MAX_FAILURES_PER_USER=1000 GONGHUI_LOGIN_MAX_FAILURES_PER_IP=100000
+# A CI machine is shared: while other jobs load PostgreSQL, a connection may take more than
+# the default 2 s (acquire) / 3 s (connect), and the 503 that follows (ST101) would be the
+# machine's, not the API's (one run of seed 4 hit it on two PATCHes). The 503 path itself is
+# tested in tests/api/http_basics.rs.
+export GONGHUI_DB_ACQUIRE_TIMEOUT_MS=10000 GONGHUI_DB_CONNECT_TIMEOUT_MS=10000
 
 "$bin" migrate >&2
 seed_out="$("$bin" seed-demo)"
