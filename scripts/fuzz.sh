@@ -183,6 +183,9 @@ export GONGHUI_LOGIN_MAX_FAILURES_PER_USER=1000 GONGHUI_LOGIN_MAX_FAILURES_PER_I
 # machine's, not the API's (one run of seed 4 hit it on two PATCHes). The 503 path itself is
 # tested in tests/api/http_basics.rs.
 export GONGHUI_DB_ACQUIRE_TIMEOUT_MS=10000 GONGHUI_DB_CONNECT_TIMEOUT_MS=10000
+# A debug build on a loaded CI machine can leave a new connection unread for more than
+# actix's default 5 s, which it answers with 408 (CI of 5d4be37): match --request-timeout.
+export GONGHUI_CLIENT_REQUEST_TIMEOUT_MS=30000
 
 "$bin" migrate >&2
 seed_out="$("$bin" seed-demo)"

@@ -160,6 +160,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let pool = db::build_pool(&config)?;
         let bind = config.bind.clone();
         let workers = config.workers;
+        let client_request_timeout = config.client_request_timeout;
         let public_url = config.public_url.clone();
         let state = web::Data::new(app::state(config, pool)?);
         let (stop_worker, stopped) = tokio::sync::watch::channel(false);
@@ -173,6 +174,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
             app
         })
             .workers(workers)
+            .client_request_timeout(client_request_timeout)
             .shutdown_timeout(30)
             .bind(&bind)?
             .run();

@@ -42,6 +42,10 @@ pub struct Config {
     pub db_connect_timeout: Duration,
     pub run_migrations: bool,
     pub workers: usize,
+    /// How long a new connection may take to deliver its first request head before actix
+    /// answers 408. actix starts this clock when a worker first polls the connection, so a
+    /// worker stalled by CPU starvation spends it too (actix-web#1269).
+    pub client_request_timeout: Duration,
     pub public_url: String,
     pub jwt_issuer: String,
     pub jwt_audience: String,
@@ -298,6 +302,7 @@ impl Config {
             db_connect_timeout: v.millis("GONGHUI_DB_CONNECT_TIMEOUT_MS", 3000, 10, 60_000)?,
             run_migrations: v.bool("GONGHUI_RUN_MIGRATIONS", true)?,
             workers: v.parse("GONGHUI_WORKERS", 2, 1, 64)?,
+            client_request_timeout: v.millis("GONGHUI_CLIENT_REQUEST_TIMEOUT_MS", 5000, 100, 120_000)?,
             public_url,
             jwt_issuer: v.string("GONGHUI_JWT_ISSUER", "gonghui"),
             jwt_audience: v.string("GONGHUI_JWT_AUDIENCE", "gonghui-api"),

@@ -208,7 +208,7 @@ pub async fn get_democracy_report(
     let report = democracy_report(&mut conn, &auth, &q).await?;
     match export::requested(&req, format.format) {
         Format::Json => Ok(HttpResponse::Ok().json(report)),
-        other => export::respond(&report_table(&report), other, "democracy"),
+        other => export::respond(report_table(&report), other, "democracy").await,
     }
 }
 

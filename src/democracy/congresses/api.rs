@@ -69,7 +69,7 @@ pub async fn list_congresses(
         }
         f => {
             let (items, _) = store::list(&mut conn, &access, &q, MAX_EXPORT_ROWS, 0).await?;
-            export::respond(&congress_table(&items), f, "congresses")
+            export::respond(congress_table(&items), f, "congresses").await
         }
     }
 }

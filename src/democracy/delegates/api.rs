@@ -94,7 +94,7 @@ pub async fn list_delegates(
         }
         f => {
             let items = store::list_all(&mut conn, &roll, &q, MAX_EXPORT_ROWS).await?;
-            export::respond(&roll_table(&items), f, "delegates")
+            export::respond(roll_table(&items), f, "delegates").await
         }
     }
 }

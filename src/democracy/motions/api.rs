@@ -115,7 +115,7 @@ pub async fn list_motions(
         return Ok(HttpResponse::Ok().json(page.wrap(items, total)));
     }
     let (items, _) = store::list(&mut conn, &access, congress_id, &q, MAX_EXPORT_ROWS, 0).await?;
-    export::respond(&motion_table(&items), format, "motions")
+    export::respond(motion_table(&items), format, "motions").await
 }
 
 /// Puts a motion on a congress's agenda (a draft). 409 `congress_closed` once the congress has closed.

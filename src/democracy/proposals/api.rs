@@ -106,7 +106,7 @@ pub async fn list_proposals(
         }
         f => {
             let items = lists::list_all(&mut conn, &viewer, &q, MAX_EXPORT_ROWS).await?;
-            export::respond(&summary_table(&items), f, "proposals")
+            export::respond(summary_table(&items), f, "proposals").await
         }
     }
 }

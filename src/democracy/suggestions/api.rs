@@ -131,7 +131,7 @@ pub async fn list_suggestions(
         return Ok(HttpResponse::Ok().json(page.wrap(items, total)));
     }
     let items = store::list_all(&mut conn, &who, &q, MAX_EXPORT_ROWS).await?;
-    export::respond(&suggestion_table(&items), format, "suggestions")
+    export::respond(suggestion_table(&items), format, "suggestions").await
 }
 
 /// Makes a suggestion: a member their own; a manager records one for a member (or unnamed).

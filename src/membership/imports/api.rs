@@ -31,13 +31,18 @@ use crate::state::AppState;
 pub const MAX_ROWS: usize = 20_000;
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn read_table(content_type: &str, bytes: &[u8]) -> Result<RawTable, ApiError> {
+/// Parses the upload on the blocking pool: unzipping and reading a 10 MB workbook is CPU
+/// work that would otherwise stall every other connection of this worker.
+async fn read_table(content_type: &str, bytes: web::Bytes) -> Result<RawTable, ApiError> {
     let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    let table = match essence.as_str() {
-        "text/csv" | "application/csv" => import_parse::read_csv(bytes, MAX_ROWS),
-        XLSX => import_parse::read_xlsx(bytes, MAX_ROWS),
+    let reader: fn(&[u8], usize) -> Result<RawTable, ImportFileError> = match essence.as_str() {
+        "text/csv" | "application/csv" => import_parse::read_csv,
+        XLSX => import_parse::read_xlsx,
         _ => return Err(ApiError::UnsupportedMediaType),
     };
+    let table = web::block(move || reader(&bytes, MAX_ROWS))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("import parsing: {e}")))?;
     table.map_err(|e| match e {
         ImportFileError::Unreadable(why) => ApiError::BadRequest("malformed_upload", why),
         ImportFileError::Empty => ApiError::Validation(vec![FieldIssue::new("file", "empty_file")]),
@@ -155,7 +160,7 @@ pub async fn import_members(
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let mut raw: Payload = payload.into_inner();
     let bytes = read_body(&req, &mut raw, state.config.import_limit_bytes).await?;
-    let table = read_table(&content_type, &bytes)?;
+    let table = read_table(&content_type, bytes).await?;
     let (rows, mut issues) = import_parse::validate_rows(&table, crate::kernel::calendar::today_shanghai());
     let key = &state.config.encryption_key;
     let mut conn = state.pool.get().await?;

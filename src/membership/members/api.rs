@@ -39,7 +39,7 @@ async fn list(
         return Ok(HttpResponse::Ok().json(page.wrap(items, total)));
     }
     let (items, _) = members_store::list_all(&mut conn, &auth, &q, &sort, MAX_EXPORT_ROWS, key).await?;
-    export::respond(&member_table(&items), format, "members")
+    export::respond(member_table(&items), format, "members").await
 }
 
 /// The export sheet of members (masked like every list).
