@@ -278,6 +278,12 @@ impl From<diesel::result::Error> for ApiError {
 // Domain errors: each domain's enum, mapped to a status and code here, exhaustively.
 // ---------------------------------------------------------------------------------------
 
+impl From<crate::membership::error::ImportRejected> for ApiError {
+    fn from(e: crate::membership::error::ImportRejected) -> Self {
+        ApiError::Unprocessable("import_rejected", e.0)
+    }
+}
+
 impl From<crate::membership::error::MembershipError> for ApiError {
     fn from(e: crate::membership::error::MembershipError) -> Self {
         use crate::membership::error::MembershipError as E;

@@ -1,5 +1,7 @@
 //! What membership refuses, without HTTP: `crate::error` maps each variant to a status and code.
 
+use crate::error::FieldIssue;
+
 /// A membership rule refused the change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum MembershipError {
@@ -19,3 +21,9 @@ pub enum MembershipError {
     #[error("this kind of unit cannot be placed there")]
     UnitKindMisplaced,
 }
+
+/// An import file with row errors (each issue names its `row` and `field`): the whole file is
+/// refused and nothing is written.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the import file has {} problems", .0.len())]
+pub struct ImportRejected(pub Vec<FieldIssue>);

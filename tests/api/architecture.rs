@@ -259,7 +259,7 @@ fn domains_raise_their_own_errors() {
             continue;
         }
         let code = code_of(&path);
-        for needle in ["ApiError::Refused(", "ApiError::Conflict("] {
+        for needle in ["ApiError::Refused(", "ApiError::Conflict(", "ApiError::Unprocessable("] {
             if code.contains(needle) {
                 offenders.push(format!("{module}: {needle}"));
             }

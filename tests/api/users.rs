@@ -179,6 +179,23 @@ async fn create_validates_its_input() {
     let res = create(&app, &admin, json!({"username": "okname", "display_name": "x", "member_id": 999_999})).await;
     res.assert_problem(422, "validation_failed");
     assert_eq!(issues(&res), [pair("member_id", "unknown_member")]);
+    // Every problem in one answer, not the first one found.
+    let res = create(
+        &app,
+        &admin,
+        json!({"username": "okname", "display_name": "x", "member_id": 999_999,
+               "grants": [{"role": "unit_admin"}, {"role": "auditor", "unit_id": org.a}]}),
+    )
+    .await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(
+        issues(&res),
+        [
+            pair("grants[0].unit_id", "required"),
+            pair("grants[1].unit_id", "invalid_unit_for_role"),
+            pair("member_id", "unknown_member")
+        ]
+    );
     assert_eq!(app.scalar("SELECT count(*) AS id FROM users").await, before);
     assert_eq!(app.scalar("SELECT count(*) AS id FROM audit_log WHERE entity = 'user'").await, 0);
 

@@ -124,26 +124,28 @@ pub async fn list(
     Ok((rows.into_iter().map(|r| to_view(r, &grants)).collect(), total))
 }
 
-/// A grant must carry a unit exactly when its role is unit-scoped, and the unit must exist.
-async fn check_grant(conn: &mut AsyncPgConnection, g: &GrantInput, field: &str) -> Result<(), ApiError> {
-    match (g.role.is_unit_scoped(), g.unit_id) {
-        (true, None) => Err(ApiError::Validation(vec![FieldIssue::new(format!("{field}.unit_id"), "required")])),
-        (false, Some(_)) => Err(ApiError::Validation(vec![
-            FieldIssue::new(format!("{field}.unit_id"), "invalid_unit_for_role")
-                .with("rule", "不需要组织")
-                .with("rule_en", "takes no unit"),
-        ])),
+/// What is wrong with a grant, if anything: a unit exactly when its role is unit-scoped,
+/// and the unit must exist.
+async fn grant_issue(conn: &mut AsyncPgConnection, g: &GrantInput, field: &str) -> Result<Option<FieldIssue>, ApiError> {
+    let field = format!("{field}.unit_id");
+    Ok(match (g.role.is_unit_scoped(), g.unit_id) {
+        (true, None) => Some(FieldIssue::new(field, "required")),
+        (false, Some(_)) => Some(
+            FieldIssue::new(field, "invalid_unit_for_role").with("rule", "不需要组织").with("rule_en", "takes no unit"),
+        ),
         (true, Some(unit_id)) => {
             let exists: Option<i64> =
                 units::table.filter(units::id.eq(unit_id)).select(units::id).first(conn).await.optional()?;
-            match exists {
-                Some(_) => Ok(()),
-                None => Err(ApiError::Validation(vec![
-                    FieldIssue::new(format!("{field}.unit_id"), "unknown_unit").with("value", unit_id),
-                ])),
-            }
+            exists.is_none().then(|| FieldIssue::new(field, "unknown_unit").with("value", unit_id))
         }
-        (false, None) => Ok(()),
+        (false, None) => None,
+    })
+}
+
+async fn check_grant(conn: &mut AsyncPgConnection, g: &GrantInput, field: &str) -> Result<(), ApiError> {
+    match grant_issue(conn, g, field).await? {
+        Some(issue) => Err(ApiError::Validation(vec![issue])),
+        None => Ok(()),
     }
 }
 
@@ -185,17 +187,20 @@ pub async fn create(
     password_hash: String,
     actor: &Actor,
 ) -> Result<UserView, ApiError> {
+    // Every problem at once, so that a form can mark all its fields in one round.
+    let mut issues = Vec::new();
     for (i, g) in input.grants.iter().enumerate() {
-        check_grant(conn, g, &format!("grants[{i}]")).await?;
+        issues.extend(grant_issue(conn, g, &format!("grants[{i}]")).await?);
     }
     if let Some(member_id) = input.member_id {
         let exists: Option<i64> =
             members::table.filter(members::id.eq(member_id)).select(members::id).first(conn).await.optional()?;
         if exists.is_none() {
-            return Err(ApiError::Validation(vec![
-                FieldIssue::new("member_id", "unknown_member").with("value", member_id),
-            ]));
+            issues.push(FieldIssue::new("member_id", "unknown_member").with("value", member_id));
         }
+    }
+    if !issues.is_empty() {
+        return Err(ApiError::Validation(issues));
     }
     conn.transaction::<_, ApiError, _>(async |conn| {
         let id: i64 = diesel::insert_into(users::table)

@@ -19,6 +19,7 @@ use crate::crypto::SecretKey;
 use crate::error::{ApiError, FieldIssue, Problem};
 use crate::http::context::RequestContext;
 use crate::http::extract::{ValidQuery, read_body};
+use crate::membership::error::ImportRejected;
 use crate::membership::imports::dto::{CsvFile, ImportQuery, ImportReport, XlsxFile};
 use crate::membership::imports::parse as import_parse;
 use crate::membership::imports::parse::{ImportFileError, ImportRow, RawTable};
@@ -183,7 +184,7 @@ pub async fn import_members(
         return Ok(HttpResponse::Ok().json(report(0, &issues)));
     }
     if !issues.is_empty() {
-        return Err(ApiError::Unprocessable("import_rejected", issues));
+        return Err(ImportRejected(issues).into());
     }
     let actor = Actor::new(&principal, &ctx);
     let created = conn
