@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use crate::kernel::wire::wire_enum;
+
 /// An event type a subscription asks for (`member.created`, `proposal.status_changed`, …).
 /// The types are registered by their domains (see [`crate::webhooks::EventCatalog`]); the
 /// spec lists them as this schema's `enum`, filled in when the document is generated.
@@ -112,23 +114,14 @@ pub struct UpdateWebhook {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Waiting for its first or next attempt (or being sent now).
-    Pending,
-    Delivered,
-    /// Given up: out of attempts, 410 Gone, a refused URL or an inactive subscription.
-    Failed,
-}
-
-impl DeliveryStatus {
-    pub fn parse(s: &str) -> DeliveryStatus {
-        match s {
-            "delivered" => DeliveryStatus::Delivered,
-            "failed" => DeliveryStatus::Failed,
-            _ => DeliveryStatus::Pending,
-        }
+wire_enum! {
+    /// Where a delivery stands.
+    DeliveryStatus {
+        /// Waiting for its first or next attempt (or being sent now).
+        Pending = "pending", "待发送", [];
+        Delivered = "delivered", "已送达", [];
+        /// Given up: out of attempts, 410 Gone, a refused URL or an inactive subscription.
+        Failed = "failed", "失败", [];
     }
 }
 

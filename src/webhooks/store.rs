@@ -1,7 +1,10 @@
 //! Subscriptions, the event outbox, deliveries and attempts in the database.
 
 use chrono::{DateTime, Utc};
-use diesel::{ExpressionMethods, OptionalExtension, PgArrayExpressionMethods, QueryDsl};
+use diesel::pg::Pg;
+use diesel::{
+    ExpressionMethods, OptionalExtension, PgArrayExpressionMethods, QueryDsl, Queryable, Selectable, SelectableHelper,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 
@@ -258,69 +261,40 @@ pub async fn deactivate_gone(conn: &mut AsyncPgConnection, id: i64) -> Result<()
 
 // ---- deliveries ----
 
-type DeliveryRow = (
-    i64,
-    i64,
-    i64,
-    String,
-    String,
-    i32,
-    i32,
-    Option<i32>,
-    Option<String>,
-    DateTime<Utc>,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-);
-
-fn to_delivery(r: DeliveryRow) -> DeliveryView {
-    let (
-        id,
-        webhook_id,
-        event_id,
-        event_type,
-        status,
-        attempts,
-        redeliveries,
-        code,
-        error,
-        created,
-        updated,
-        delivered,
-    ) = r;
-    DeliveryView {
-        id,
-        webhook_id,
-        event_id,
-        event_type,
-        status: DeliveryStatus::parse(&status),
-        attempts,
-        redeliveries,
-        last_status_code: code,
-        last_error: error,
-        created_at: created,
-        updated_at: updated,
-        delivered_at: delivered,
-    }
+/// A delivery with its event's type.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = wd, check_for_backend(Pg))]
+struct DeliveryRow {
+    id: i64,
+    webhook_id: i64,
+    event_id: i64,
+    #[diesel(select_expression = we::event_type, select_expression_type = we::event_type)]
+    event_type: String,
+    status: DeliveryStatus,
+    attempts: i32,
+    redeliveries: i32,
+    last_status_code: Option<i32>,
+    last_error: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    delivered_at: Option<DateTime<Utc>>,
 }
 
-macro_rules! delivery_columns {
-    () => {
-        (
-            wd::id,
-            wd::webhook_id,
-            wd::event_id,
-            we::event_type,
-            wd::status,
-            wd::attempts,
-            wd::redeliveries,
-            wd::last_status_code,
-            wd::last_error,
-            wd::created_at,
-            wd::updated_at,
-            wd::delivered_at,
-        )
-    };
+fn to_delivery(r: DeliveryRow) -> DeliveryView {
+    DeliveryView {
+        id: r.id,
+        webhook_id: r.webhook_id,
+        event_id: r.event_id,
+        event_type: r.event_type,
+        status: r.status,
+        attempts: r.attempts,
+        redeliveries: r.redeliveries,
+        last_status_code: r.last_status_code,
+        last_error: r.last_error,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        delivered_at: r.delivered_at,
+    }
 }
 
 /// The delivery log of a subscription, newest first.
@@ -331,11 +305,7 @@ pub async fn deliveries(
     page: &PageParams,
 ) -> Result<(Vec<DeliveryView>, i64), ApiError> {
     get(conn, webhook_id).await?;
-    let status = filter.status.map(|s| match s {
-        DeliveryStatus::Pending => "pending",
-        DeliveryStatus::Delivered => "delivered",
-        DeliveryStatus::Failed => "failed",
-    });
+    let status = filter.status.map(DeliveryStatus::as_str);
     let mut count = wd::table.filter(wd::webhook_id.eq(webhook_id)).into_boxed();
     let mut rows = wd::table.inner_join(we::table).filter(wd::webhook_id.eq(webhook_id)).into_boxed();
     if let Some(s) = status {
@@ -347,7 +317,7 @@ pub async fn deliveries(
         .order(wd::id.desc())
         .limit(page.per_page())
         .offset(page.offset())
-        .select(delivery_columns!())
+        .select(DeliveryRow::as_select())
         .load(conn)
         .await?;
     Ok((rows.into_iter().map(to_delivery).collect(), total))
@@ -359,7 +329,7 @@ pub async fn delivery(conn: &mut AsyncPgConnection, webhook_id: i64, id: i64) ->
         .inner_join(we::table)
         .filter(wd::webhook_id.eq(webhook_id))
         .filter(wd::id.eq(id))
-        .select(delivery_columns!())
+        .select(DeliveryRow::as_select())
         .first(conn)
         .await?;
     Ok(to_delivery(row))

@@ -126,7 +126,11 @@ pub async fn list(
 
 /// What is wrong with a grant, if anything: a unit exactly when its role is unit-scoped,
 /// and the unit must exist.
-async fn grant_issue(conn: &mut AsyncPgConnection, g: &GrantInput, field: &str) -> Result<Option<FieldIssue>, ApiError> {
+async fn grant_issue(
+    conn: &mut AsyncPgConnection,
+    g: &GrantInput,
+    field: &str,
+) -> Result<Option<FieldIssue>, ApiError> {
     let field = format!("{field}.unit_id");
     Ok(match (g.role.is_unit_scoped(), g.unit_id) {
         (true, None) => Some(FieldIssue::new(field, "required")),

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::count_star;
-use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl};
+use diesel::pg::Pg;
+use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
@@ -25,94 +26,70 @@ use crate::membership::types::UnitKind;
 use crate::membership::{boxed_in_scope, find_in_scope};
 use crate::schema::{congress_history, congresses, delegates, units};
 
-type Row = (
-    (i64, i64, String, CongressLevel, CongressKind, String, i16, i16, i32, NaiveDate, NaiveDate, CongressStatus),
-    (Option<NaiveDate>, String, i16, i32, i32, i32, i16, i16, bool, MajorityBase, String),
-    (i32, DateTime<Utc>, DateTime<Utc>),
-);
-
-macro_rules! congress_select {
-    () => {
-        (
-            (
-                congresses::id,
-                congresses::unit_id,
-                units::name,
-                congresses::level,
-                congresses::kind,
-                congresses::name,
-                congresses::term,
-                congresses::session,
-                congresses::year,
-                congresses::starts_on,
-                congresses::ends_on,
-                congresses::status,
-            ),
-            (
-                congresses::proposal_deadline,
-                congresses::proposal_prefix,
-                congresses::min_cosigners,
-                congresses::reply_days,
-                congresses::max_extension_days,
-                congresses::feedback_working_days,
-                congresses::quorum_num,
-                congresses::quorum_den,
-                congresses::quorum_inclusive,
-                congresses::majority_base,
-                congresses::rule_source,
-            ),
-            (congresses::version, congresses::created_at, congresses::updated_at),
-        )
-    };
+/// A congress row with its unit's name.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = congresses, check_for_backend(Pg))]
+struct Row {
+    id: i64,
+    unit_id: i64,
+    #[diesel(select_expression = units::name, select_expression_type = units::name)]
+    unit_name: String,
+    level: CongressLevel,
+    kind: CongressKind,
+    name: String,
+    term: i16,
+    session: i16,
+    year: i32,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    status: CongressStatus,
+    proposal_deadline: Option<NaiveDate>,
+    proposal_prefix: String,
+    min_cosigners: i16,
+    reply_days: i32,
+    max_extension_days: i32,
+    feedback_working_days: i32,
+    quorum_num: i16,
+    quorum_den: i16,
+    quorum_inclusive: bool,
+    majority_base: MajorityBase,
+    rule_source: String,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
 fn to_view(row: Row, counts: &HashMap<(i64, String), i64>) -> CongressView {
-    let ((id, unit_id, unit_name, level, kind, name, term, session, year, starts_on, ends_on, status), rules, meta) =
-        row;
-    let (
-        proposal_deadline,
-        proposal_prefix,
-        min_cosigners,
-        reply_days,
-        max_extension_days,
-        feedback_working_days,
-        quorum_num,
-        quorum_den,
-        quorum_inclusive,
-        majority_base,
-        rule_source,
-    ) = rules;
-    let (version, created_at, updated_at) = meta;
-    let count = |kind: &str| counts.get(&(id, kind.to_owned())).copied().unwrap_or(0);
+    let count = |kind: &str| counts.get(&(row.id, kind.to_owned())).copied().unwrap_or(0);
     CongressView {
-        id,
-        unit_id,
-        unit_name,
-        level,
-        kind,
-        name,
-        term,
-        session,
-        year,
-        starts_on,
-        ends_on,
-        status,
-        proposal_deadline,
-        proposal_prefix,
-        min_cosigners,
-        reply_days,
-        max_extension_days,
-        feedback_working_days,
-        quorum_num,
-        quorum_den,
-        quorum_inclusive,
-        majority_base,
-        rule_source,
+        id: row.id,
+        unit_id: row.unit_id,
+        unit_name: row.unit_name,
+        level: row.level,
+        kind: row.kind,
+        name: row.name,
+        term: row.term,
+        session: row.session,
+        year: row.year,
+        starts_on: row.starts_on,
+        ends_on: row.ends_on,
+        status: row.status,
+        proposal_deadline: row.proposal_deadline,
+        proposal_prefix: row.proposal_prefix,
+        min_cosigners: row.min_cosigners,
+        reply_days: row.reply_days,
+        max_extension_days: row.max_extension_days,
+        feedback_working_days: row.feedback_working_days,
+        quorum_num: row.quorum_num,
+        quorum_den: row.quorum_den,
+        quorum_inclusive: row.quorum_inclusive,
+        majority_base: row.majority_base,
+        rule_source: row.rule_source,
         formal_delegates: count("formal"),
         observer_delegates: count("observer"),
-        version,
-        created_at,
-        updated_at,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
     }
 }
 
@@ -127,7 +104,7 @@ async fn roll_counts(conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<HashMa
 }
 
 async fn to_views(conn: &mut AsyncPgConnection, rows: Vec<Row>) -> Result<Vec<CongressView>, ApiError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.0.0).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let counts = roll_counts(conn, &ids).await?;
     Ok(rows.into_iter().map(|r| to_view(r, &counts)).collect())
 }
@@ -144,7 +121,7 @@ async fn view(conn: &mut AsyncPgConnection, id: i64) -> Result<CongressView, Api
     let row: Row = congresses::table
         .inner_join(units::table.on(units::id.eq(congresses::unit_id)))
         .filter(congresses::id.eq(id))
-        .select(congress_select!())
+        .select(Row::as_select())
         .first(conn)
         .await?;
     to_views(conn, vec![row]).await?.pop().ok_or(ApiError::NotFound)
@@ -182,7 +159,7 @@ pub async fn list(
         .order((congresses::year.desc(), congresses::starts_on.desc(), congresses::id.desc()))
         .limit(limit)
         .offset(offset)
-        .select(congress_select!())
+        .select(Row::as_select())
         .load(conn)
         .await?;
     Ok((to_views(conn, rows).await?, total))

@@ -3,7 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use diesel::expression_methods::PgTextExpressionMethods;
-use diesel::{BoolExpressionMethods, ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl, TextExpressionMethods};
+use diesel::pg::Pg;
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl, Queryable, Selectable,
+    SelectableHelper, TextExpressionMethods,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
@@ -17,23 +21,20 @@ use crate::http::pagination::PageParams;
 use crate::kernel::sql::escape_like;
 use crate::schema::{department_handlers, departments, role_grants, users};
 
-type DepartmentRow = (i64, String, Option<String>, bool, i32, DateTime<Utc>, DateTime<Utc>);
-
-macro_rules! department_select {
-    () => {
-        (
-            departments::id,
-            departments::name,
-            departments::code,
-            departments::active,
-            departments::version,
-            departments::created_at,
-            departments::updated_at,
-        )
-    };
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = departments, check_for_backend(Pg))]
+struct DepartmentRow {
+    id: i64,
+    name: String,
+    code: Option<String>,
+    active: bool,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
-fn view((id, name, code, active, version, created_at, updated_at): DepartmentRow) -> DepartmentView {
+fn view(r: DepartmentRow) -> DepartmentView {
+    let DepartmentRow { id, name, code, active, version, created_at, updated_at } = r;
     DepartmentView { id, name, code, active, handlers: None, version, created_at, updated_at }
 }
 
@@ -59,7 +60,7 @@ pub async fn list(
         .order((departments::name.asc(), departments::id.asc()))
         .limit(page.per_page())
         .offset(page.offset())
-        .select(department_select!())
+        .select(DepartmentRow::as_select())
         .load(conn)
         .await?;
     Ok((rows.into_iter().map(view).collect(), total))
@@ -77,7 +78,7 @@ pub async fn get(
 
 async fn read(conn: &mut AsyncPgConnection, id: i64, with_handlers: bool) -> Result<DepartmentView, ApiError> {
     let row: DepartmentRow =
-        departments::table.filter(departments::id.eq(id)).select(department_select!()).first(conn).await?;
+        departments::table.filter(departments::id.eq(id)).select(DepartmentRow::as_select()).first(conn).await?;
     let mut department = view(row);
     if with_handlers {
         department.handlers = Some(handlers_of(conn, id, None).await?.0);

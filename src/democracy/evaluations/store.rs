@@ -8,8 +8,9 @@
 use crate::democracy::error::DemocracyError;
 use chrono::{DateTime, Utc};
 use diesel::dsl::{count_star, sum};
+use diesel::pg::Pg;
 use diesel::sql_types::{Array, BigInt, SmallInt};
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 
@@ -30,34 +31,20 @@ use crate::schema::{
     evaluation_scores, evaluation_sheets, evaluation_targets as tgt,
 };
 
-type CampaignRow = (
-    i64,
-    i64,
-    String,
-    Option<String>,
-    CampaignStatus,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-    i32,
-    DateTime<Utc>,
-    DateTime<Utc>,
-);
-
-macro_rules! campaign_select {
-    () => {
-        (
-            ec::id,
-            ec::congress_id,
-            ec::title,
-            ec::description,
-            ec::status,
-            ec::opened_at,
-            ec::closed_at,
-            ec::version,
-            ec::created_at,
-            ec::updated_at,
-        )
-    };
+/// An evaluation campaign row.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = ec, check_for_backend(Pg))]
+struct CampaignRow {
+    id: i64,
+    congress_id: i64,
+    title: String,
+    description: Option<String>,
+    status: CampaignStatus,
+    opened_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
 async fn targets_of(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<TargetView>, ApiError> {
@@ -91,20 +78,20 @@ pub async fn get(conn: &mut AsyncPgConnection, _me: &Caller, id: i64) -> Result<
 }
 
 async fn read(conn: &mut AsyncPgConnection, id: i64) -> Result<CampaignView, ApiError> {
-    let r: CampaignRow = ec::table.filter(ec::id.eq(id)).select(campaign_select!()).first(conn).await?;
+    let r: CampaignRow = ec::table.filter(ec::id.eq(id)).select(CampaignRow::as_select()).first(conn).await?;
     Ok(CampaignView {
-        id: r.0,
-        congress_id: r.1,
-        title: r.2,
-        description: r.3,
-        status: r.4,
-        opened_at: r.5,
-        closed_at: r.6,
+        id: r.id,
+        congress_id: r.congress_id,
+        title: r.title,
+        description: r.description,
+        status: r.status,
+        opened_at: r.opened_at,
+        closed_at: r.closed_at,
         targets: targets_of(conn, id).await?,
         criteria: criteria_of(conn, id).await?,
-        version: r.7,
-        created_at: r.8,
-        updated_at: r.9,
+        version: r.version,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
     })
 }
 
@@ -150,24 +137,24 @@ pub async fn list(
         .order((ec::created_at.desc(), ec::id.desc()))
         .limit(page.per_page())
         .offset(page.offset())
-        .select(campaign_select!())
+        .select(CampaignRow::as_select())
         .load(conn)
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let (t, c) = counts(conn, &ids).await?;
     let items = rows
         .into_iter()
         .map(|r| CampaignSummary {
-            id: r.0,
-            congress_id: r.1,
-            title: r.2,
-            status: r.4,
-            opened_at: r.5,
-            closed_at: r.6,
-            target_count: count_for(&t, r.0),
-            criterion_count: count_for(&c, r.0),
-            version: r.7,
-            created_at: r.8,
+            id: r.id,
+            congress_id: r.congress_id,
+            title: r.title,
+            status: r.status,
+            opened_at: r.opened_at,
+            closed_at: r.closed_at,
+            target_count: count_for(&t, r.id),
+            criterion_count: count_for(&c, r.id),
+            version: r.version,
+            created_at: r.created_at,
         })
         .collect();
     Ok((items, total))

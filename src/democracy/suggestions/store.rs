@@ -3,9 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use diesel::expression_methods::PgTextExpressionMethods;
+use diesel::pg::Pg;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel::{
-    BoolExpressionMethods, ExpressionMethods, NullableExpressionMethods, OptionalExtension, QueryDsl, QueryableByName,
+    BoolExpressionMethods, ExpressionMethods, NullableExpressionMethods, OptionalExtension, QueryDsl, Queryable,
+    QueryableByName, Selectable, SelectableHelper, dsl,
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
@@ -78,83 +80,60 @@ async fn category_rows(conn: &mut AsyncPgConnection) -> Result<Vec<CategoryView>
     Ok(rows.into_iter().map(|(code, name, sort_order)| CategoryView { code, name, sort_order }).collect())
 }
 
-type SuggestionRow = (
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    String,
-    String,
-    String,
-    String,
-    SuggestionSource,
-    Option<i64>,
-    SuggestionStatus,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<DateTime<Utc>>,
-    i32,
-    DateTime<Utc>,
-    DateTime<Utc>,
-);
-
-macro_rules! suggestion_select {
-    () => {
-        (
-            suggestions::id,
-            suggestions::congress_id,
-            suggestions::member_id,
-            members::name.nullable(),
-            suggestions::category,
-            suggestion_categories::name,
-            suggestions::title,
-            suggestions::content,
-            suggestions::source,
-            suggestions::from_proposal_id,
-            suggestions::status,
-            suggestions::department_id,
-            departments::name.nullable(),
-            suggestions::response,
-            suggestions::responded_at,
-            suggestions::version,
-            suggestions::created_at,
-            suggestions::updated_at,
-        )
-    };
+/// A suggestion with the names of its member, category and department.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = suggestions, check_for_backend(Pg))]
+struct SuggestionRow {
+    id: i64,
+    congress_id: Option<i64>,
+    member_id: Option<i64>,
+    #[diesel(select_expression = members::name.nullable(), select_expression_type = dsl::Nullable<members::name>)]
+    member_name: Option<String>,
+    category: String,
+    #[diesel(select_expression = suggestion_categories::name, select_expression_type = suggestion_categories::name)]
+    category_name: String,
+    title: String,
+    content: String,
+    source: SuggestionSource,
+    from_proposal_id: Option<i64>,
+    status: SuggestionStatus,
+    department_id: Option<i64>,
+    #[diesel(select_expression = departments::name.nullable(), select_expression_type = dsl::Nullable<departments::name>)]
+    department_name: Option<String>,
+    response: Option<String>,
+    responded_at: Option<DateTime<Utc>>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
 fn view(r: SuggestionRow) -> SuggestionView {
     SuggestionView {
-        id: r.0,
-        congress_id: r.1,
-        member_id: r.2,
-        member_name: r.3,
-        category: r.4,
-        category_name: r.5,
-        title: r.6,
-        content: r.7,
-        source: r.8,
-        from_proposal_id: r.9,
-        status: r.10,
-        department_id: r.11,
-        department_name: r.12,
-        response: r.13,
-        responded_at: r.14,
-        version: r.15,
-        created_at: r.16,
-        updated_at: r.17,
+        id: r.id,
+        congress_id: r.congress_id,
+        member_id: r.member_id,
+        member_name: r.member_name,
+        category: r.category,
+        category_name: r.category_name,
+        title: r.title,
+        content: r.content,
+        source: r.source,
+        from_proposal_id: r.from_proposal_id,
+        status: r.status,
+        department_id: r.department_id,
+        department_name: r.department_name,
+        response: r.response,
+        responded_at: r.responded_at,
+        version: r.version,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
     }
 }
 
-macro_rules! joined {
-    () => {
-        suggestions::table
-            .inner_join(suggestion_categories::table)
-            .left_join(members::table)
-            .left_join(departments::table)
-            .into_boxed()
-    };
+/// Suggestions with their category, member and department (these two may be absent).
+#[dsl::auto_type]
+fn joined() -> _ {
+    suggestions::table.inner_join(suggestion_categories::table).left_join(members::table).left_join(departments::table)
 }
 
 async fn query_list(
@@ -171,7 +150,7 @@ async fn query_list(
         Visibility::OwnOf(None) => return Ok((Vec::new(), 0)),
     };
     let query = || {
-        let mut q = joined!();
+        let mut q = joined().into_boxed();
         if let Some(m) = own {
             q = q.filter(suggestions::member_id.eq(m));
         } else if let Some(m) = f.member_id {
@@ -203,7 +182,7 @@ async fn query_list(
         .order((suggestions::created_at.desc(), suggestions::id.desc()))
         .limit(limit)
         .offset(offset)
-        .select(suggestion_select!())
+        .select(SuggestionRow::as_select())
         .load(conn)
         .await?;
     Ok((rows.into_iter().map(view).collect(), total))
@@ -230,13 +209,13 @@ pub async fn list_all(
 
 /// The suggestion if the caller may see it (otherwise not found).
 pub async fn get(conn: &mut AsyncPgConnection, who: &SuggestionAccess, id: i64) -> Result<SuggestionView, ApiError> {
-    let mut q = joined!().filter(suggestions::id.eq(id));
+    let mut q = joined().into_boxed().filter(suggestions::id.eq(id));
     match who.reach {
         Visibility::All => {}
         Visibility::OwnOf(Some(m)) => q = q.filter(suggestions::member_id.eq(m)),
         Visibility::OwnOf(None) => return Err(ApiError::NotFound),
     }
-    let row: SuggestionRow = q.select(suggestion_select!()).first(conn).await?;
+    let row: SuggestionRow = q.select(SuggestionRow::as_select()).first(conn).await?;
     Ok(view(row))
 }
 

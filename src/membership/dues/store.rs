@@ -1,7 +1,8 @@
 //! Queries on dues payments.
 
 use chrono::{NaiveDate, Utc};
-use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl, TextExpressionMethods};
+use diesel::pg::Pg;
+use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl, Queryable, Selectable, SelectableHelper, TextExpressionMethods};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::dto::{CreateDues, DuesQuery, DuesView};
@@ -14,39 +15,37 @@ use crate::membership::units::store::boxed_in_scope;
 use crate::membership::units::store::subtree_path;
 use crate::schema::{dues, members, units};
 
-type DuesRow = (i64, i64, String, i64, NaiveDate, Option<i64>, Option<i32>, i64, NaiveDate, chrono::DateTime<Utc>);
-
-fn dues_view(r: DuesRow) -> DuesView {
-    let (id, member_id, member_name, unit_id, period, base_salary_fen, rate_bp, amount_fen, paid_on, created_at) = r;
-    DuesView {
-        id,
-        member_id,
-        member_name,
-        unit_id,
-        period: crate::membership::dues::rules::format_period(period),
-        base_salary_fen,
-        rate_bp,
-        amount_fen,
-        paid_on,
-        created_at,
-    }
+/// A dues payment with its member's name and unit.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = dues, check_for_backend(Pg))]
+struct DuesRow {
+    id: i64,
+    member_id: i64,
+    #[diesel(select_expression = members::name, select_expression_type = members::name)]
+    member_name: String,
+    #[diesel(select_expression = members::unit_id, select_expression_type = members::unit_id)]
+    unit_id: i64,
+    period: NaiveDate,
+    base_salary_fen: Option<i64>,
+    rate_bp: Option<i32>,
+    amount_fen: i64,
+    paid_on: NaiveDate,
+    created_at: chrono::DateTime<Utc>,
 }
 
-macro_rules! dues_select {
-    () => {
-        (
-            dues::id,
-            dues::member_id,
-            members::name,
-            members::unit_id,
-            dues::period,
-            dues::base_salary_fen,
-            dues::rate_bp,
-            dues::amount_fen,
-            dues::paid_on,
-            dues::created_at,
-        )
-    };
+fn dues_view(r: DuesRow) -> DuesView {
+    DuesView {
+        id: r.id,
+        member_id: r.member_id,
+        member_name: r.member_name,
+        unit_id: r.unit_id,
+        period: crate::membership::dues::rules::format_period(r.period),
+        base_salary_fen: r.base_salary_fen,
+        rate_bp: r.rate_bp,
+        amount_fen: r.amount_fen,
+        paid_on: r.paid_on,
+        created_at: r.created_at,
+    }
 }
 
 pub async fn list_dues(
@@ -86,7 +85,7 @@ pub async fn list_dues(
         .order((dues::period.desc(), dues::id.desc()))
         .limit(page.per_page())
         .offset(page.offset())
-        .select(dues_select!())
+        .select(DuesRow::as_select())
         .load(conn)
         .await?;
     Ok((rows.into_iter().map(dues_view).collect(), total))
@@ -132,7 +131,7 @@ pub async fn create_dues(
         let row: DuesRow = dues::table
             .inner_join(members::table.on(members::id.eq(dues::member_id)))
             .filter(dues::id.eq(id))
-            .select(dues_select!())
+            .select(DuesRow::as_select())
             .first(conn)
             .await?;
         let view = dues_view(row);

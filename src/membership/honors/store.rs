@@ -1,7 +1,8 @@
 //! Queries on honors.
 
 use chrono::Utc;
-use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl, TextExpressionMethods};
+use diesel::pg::Pg;
+use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl, Queryable, Selectable, SelectableHelper, TextExpressionMethods};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::dto::{CreateHonor, HonorQuery, HonorView};
@@ -15,28 +16,27 @@ use crate::membership::units::store::boxed_in_scope;
 use crate::membership::units::store::subtree_path;
 use crate::schema::{honors, members, units};
 
-type HonorRow = (i64, i64, String, i64, String, HonorCategory, HonorLevel, i32, String, chrono::DateTime<Utc>);
-
-fn honor_view(r: HonorRow) -> HonorView {
-    let (id, member_id, member_name, unit_id, title, category, level, year, issuer, created_at) = r;
-    HonorView { id, member_id, member_name, unit_id, title, category, level, year, issuer, created_at }
+/// An honor with its holder's name and unit.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = honors, check_for_backend(Pg))]
+struct HonorRow {
+    id: i64,
+    member_id: i64,
+    #[diesel(select_expression = members::name, select_expression_type = members::name)]
+    member_name: String,
+    #[diesel(select_expression = members::unit_id, select_expression_type = members::unit_id)]
+    unit_id: i64,
+    title: String,
+    category: HonorCategory,
+    level: HonorLevel,
+    year: i32,
+    issuer: String,
+    created_at: chrono::DateTime<Utc>,
 }
 
-macro_rules! honor_select {
-    () => {
-        (
-            honors::id,
-            honors::member_id,
-            members::name,
-            members::unit_id,
-            honors::title,
-            honors::category,
-            honors::level,
-            honors::year,
-            honors::issuer,
-            honors::created_at,
-        )
-    };
+fn honor_view(r: HonorRow) -> HonorView {
+    let HonorRow { id, member_id, member_name, unit_id, title, category, level, year, issuer, created_at } = r;
+    HonorView { id, member_id, member_name, unit_id, title, category, level, year, issuer, created_at }
 }
 
 pub async fn list_honors(
@@ -77,7 +77,7 @@ pub async fn list_honors(
         .order((honors::year.desc(), honors::id.desc()))
         .limit(page.per_page())
         .offset(page.offset())
-        .select(honor_select!())
+        .select(HonorRow::as_select())
         .load(conn)
         .await?;
     Ok((rows.into_iter().map(honor_view).collect(), total))
@@ -89,7 +89,7 @@ pub async fn get_honor(conn: &mut AsyncPgConnection, auth: &Authorized, id: i64)
     if scope.like_patterns().is_some() {
         q = q.filter(members::unit_id.eq_any(boxed_in_scope(scope).select(units::id)));
     }
-    let row: HonorRow = q.filter(honors::id.eq(id)).select(honor_select!()).first(conn).await?;
+    let row: HonorRow = q.filter(honors::id.eq(id)).select(HonorRow::as_select()).first(conn).await?;
     Ok(honor_view(row))
 }
 

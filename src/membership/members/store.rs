@@ -2,9 +2,12 @@
 //! outside it are "not found". Members are never deleted: leaving is a status change.
 
 use chrono::{NaiveDate, Utc};
-use diesel::dsl::exists;
+use diesel::dsl::{self, exists};
 use diesel::pg::Pg;
-use diesel::{BoolExpressionMethods, ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl, TextExpressionMethods};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl, Queryable, Selectable,
+    SelectableHelper, TextExpressionMethods,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
@@ -36,68 +39,67 @@ impl Reveal {
     pub const MASKED: Reveal = Reveal { phone: false, id_card: false };
 }
 
-type MemberRow = (
-    (i64, String, String, Gender, NaiveDate, i64, EmploymentType, NaiveDate, MemberStatus, Option<NaiveDate>),
-    (Option<String>, Option<Vec<u8>>, i32, chrono::DateTime<Utc>, chrono::DateTime<Utc>),
-    String,
-    bool,
-);
+/// A member as the views read them: the row, its unit's name, and whether the member holds
+/// a national or provincial model-worker honour (劳模).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = members, check_for_backend(Pg))]
+struct MemberRow {
+    id: i64,
+    staff_no: String,
+    name: String,
+    gender: Gender,
+    birth_date: NaiveDate,
+    unit_id: i64,
+    employment_type: EmploymentType,
+    joined_on: NaiveDate,
+    status: MemberStatus,
+    left_on: Option<NaiveDate>,
+    phone: Option<String>,
+    id_card_cipher: Option<Vec<u8>>,
+    version: i32,
+    created_at: chrono::DateTime<Utc>,
+    updated_at: chrono::DateTime<Utc>,
+    #[diesel(select_expression = units::name, select_expression_type = units::name)]
+    unit_name: String,
+    #[diesel(select_expression = is_model_worker(), select_expression_type = is_model_worker)]
+    is_model_worker: bool,
+}
 
-macro_rules! member_select {
-    () => {
-        (
-            (
-                members::id,
-                members::staff_no,
-                members::name,
-                members::gender,
-                members::birth_date,
-                members::unit_id,
-                members::employment_type,
-                members::joined_on,
-                members::status,
-                members::left_on,
-            ),
-            (members::phone, members::id_card_cipher, members::version, members::created_at, members::updated_at),
-            units::name,
-            exists(
-                honors::table
-                    .filter(honors::member_id.eq(members::id))
-                    .filter(honors::category.eq_any(["model_worker", "advanced_worker"]))
-                    .filter(honors::level.eq_any(["national", "provincial"])),
-            ),
-        )
-    };
+#[dsl::auto_type]
+fn is_model_worker() -> _ {
+    let categories: [&'static str; 2] = ["model_worker", "advanced_worker"];
+    let levels: [&'static str; 2] = ["national", "provincial"];
+    exists(
+        honors::table
+            .filter(honors::member_id.eq(members::id))
+            .filter(honors::category.eq_any(categories))
+            .filter(honors::level.eq_any(levels)),
+    )
 }
 
 fn to_view(row: MemberRow, reveal: Reveal, key: &SecretKey) -> MemberView {
-    let (
-        (id, staff_no, name, gender, birth_date, unit_id, employment_type, joined_on, status, left_on),
-        rest,
-        unit_name,
-        is_model_worker,
-    ) = row;
-    let (phone, cipher, version, created_at, updated_at) = rest;
-    let id_card =
-        cipher.and_then(|c| key.decrypt(&c)).map(|n| if reveal.id_card { n } else { idcard::mask_id_card(&n) });
+    let id_card = row
+        .id_card_cipher
+        .and_then(|c| key.decrypt(&c))
+        .map(|n| if reveal.id_card { n } else { idcard::mask_id_card(&n) });
     MemberView {
-        id,
-        staff_no,
-        name,
-        gender,
-        birth_date,
-        unit_id,
-        unit_name,
-        employment_type,
-        joined_on,
-        status,
-        left_on,
-        phone: phone.map(|p| if reveal.phone { p } else { idcard::mask_phone(&p) }),
+        id: row.id,
+        staff_no: row.staff_no,
+        name: row.name,
+        gender: row.gender,
+        birth_date: row.birth_date,
+        unit_id: row.unit_id,
+        unit_name: row.unit_name,
+        employment_type: row.employment_type,
+        joined_on: row.joined_on,
+        status: row.status,
+        left_on: row.left_on,
+        phone: row.phone.map(|p| if reveal.phone { p } else { idcard::mask_phone(&p) }),
         id_card,
-        is_model_worker,
-        version,
-        created_at,
-        updated_at,
+        is_model_worker: row.is_model_worker,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
     }
 }
 
@@ -129,7 +131,7 @@ pub async fn get(
     key: &SecretKey,
 ) -> Result<MemberView, ApiError> {
     let scope = auth.scope();
-    let row: MemberRow = scoped(scope).filter(members::id.eq(id)).select(member_select!()).first(conn).await?;
+    let row: MemberRow = scoped(scope).filter(members::id.eq(id)).select(MemberRow::as_select()).first(conn).await?;
     Ok(to_view(row, reveal, key))
 }
 
@@ -235,7 +237,7 @@ async fn list_window(
             _ => q.then_order_by(members::id.asc()),
         };
     }
-    let rows: Vec<MemberRow> = q.limit(limit).offset(offset).select(member_select!()).load(conn).await?;
+    let rows: Vec<MemberRow> = q.limit(limit).offset(offset).select(MemberRow::as_select()).load(conn).await?;
     Ok((rows.into_iter().map(|r| to_view(r, Reveal::MASKED, key)).collect(), total))
 }
 
