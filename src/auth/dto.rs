@@ -9,6 +9,7 @@ use validator::Validate;
 use crate::auth::permissions::Role;
 use crate::http::spec::rules::SchemaRules;
 use crate::http::spec::text;
+use crate::kernel::wire::wire_enum;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -71,29 +72,20 @@ pub struct GrantView {
     pub unit_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UserStatus {
-    Active,
-    Disabled,
-    Deleted,
+wire_enum! {
+    /// Whether an account may sign in.
+    UserStatus {
+        Active = "active", "正常", [];
+        Disabled = "disabled", "停用", [];
+        Deleted = "deleted", "已删除", [];
+    }
 }
 
-impl UserStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserStatus::Active => "active",
-            UserStatus::Disabled => "disabled",
-            UserStatus::Deleted => "deleted",
-        }
-    }
-
-    pub fn parse(s: &str) -> UserStatus {
-        match s {
-            "active" => UserStatus::Active,
-            "disabled" => UserStatus::Disabled,
-            _ => UserStatus::Deleted,
-        }
+wire_enum! {
+    /// Whether an API client may still obtain tokens.
+    ClientStatus {
+        Active = "active", "有效", [];
+        Revoked = "revoked", "已吊销", [];
     }
 }
 
@@ -197,13 +189,6 @@ pub struct Me {
     pub member: Option<crate::membership::MemberProfile>,
     /// The handling departments this account replies to proposals for (handlers).
     pub departments: Vec<crate::democracy::HandledDepartment>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ClientStatus {
-    Active,
-    Revoked,
 }
 
 /// An API client (the integrated system, a dashboard). The secret is never shown again.

@@ -10,7 +10,20 @@ use utoipa::ToSchema;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A union member using the mini-program: sees their own record.
@@ -69,6 +82,9 @@ impl Role {
     }
 }
 
+crate::kernel::wire::text_column!(Role);
+crate::kernel::wire::text_column!(ClientScope);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
     UnitsRead,
@@ -117,7 +133,20 @@ pub enum Permission {
 }
 
 /// Scopes an API client may hold (OAuth2 client credentials).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ClientScope {
     #[serde(rename = "roster:write")]
     RosterWrite,

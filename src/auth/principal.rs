@@ -86,16 +86,14 @@ pub async fn load_user(conn: &mut AsyncPgConnection, user_id: i64) -> Result<Opt
         .map(Some)
         .or_else(|e| if e == diesel::result::Error::NotFound { Ok(None) } else { Err(e) })?;
     let Some((user_id, username, display_name, member_id)) = user else { return Ok(None) };
-    let rows: Vec<(String, Option<i64>, Option<String>)> = role_grants::table
+    let rows: Vec<(Role, Option<i64>, Option<String>)> = role_grants::table
         .left_join(units::table.on(units::id.nullable().eq(role_grants::unit_id)))
         .filter(role_grants::user_id.eq(user_id))
         .select((role_grants::role, role_grants::unit_id, units::path.nullable()))
         .load(conn)
         .await?;
-    let mut grants: Vec<Grant> = rows
-        .into_iter()
-        .filter_map(|(role, unit_id, unit_path)| Some(Grant { role: Role::parse(&role)?, unit_id, unit_path }))
-        .collect();
+    let mut grants: Vec<Grant> =
+        rows.into_iter().map(|(role, unit_id, unit_path)| Grant { role, unit_id, unit_path }).collect();
     // Every account bound to a member acts as that member too.
     if member_id.is_some() && !grants.iter().any(|g| g.role == Role::Member) {
         grants.push(Grant { role: Role::Member, unit_id: None, unit_path: None });

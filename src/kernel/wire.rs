@@ -100,6 +100,34 @@ macro_rules! wire_enum {
 /// Every domain declares its wire enums with this macro.
 pub(crate) use wire_enum;
 
+/// The same database rule for an enum that keeps its own `as_str` and `parse` (roles and API
+/// client scopes, whose wire values are not snake_case words): stored as diesel `Text`, and a
+/// stored value that `parse` does not know fails the query. The enum derives
+/// `AsExpression`/`FromSqlRow` with `#[diesel(sql_type = Text)]` itself.
+macro_rules! text_column {
+    ($name:ident) => {
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text =
+                    <String as diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg>>::from_sql(bytes)?;
+                $name::parse(&text)
+                    .ok_or_else(|| $crate::kernel::wire::CorruptValue::new(stringify!($name), &text).into())
+            }
+        }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(self.as_str(), out)
+            }
+        }
+    };
+}
+
+pub(crate) use text_column;
+
 /// A database value that is not a variant of its enum: the row was written by something that
 /// does not follow the schema's rules. An internal error, never a silent default.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

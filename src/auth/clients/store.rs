@@ -4,7 +4,8 @@
 //! token at once: the client's cached principal is evicted by notification (see `auth::cache`).
 
 use chrono::{DateTime, Utc};
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+use diesel::pg::Pg;
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
@@ -19,73 +20,51 @@ use crate::http::pagination::PageParams;
 use crate::schema::api_clients as ac;
 use crate::state::AppState;
 
-type ClientRow = (
-    i64,
-    String,
-    String,
-    Vec<Option<String>>,
-    String,
-    Option<DateTime<Utc>>,
-    i32,
-    DateTime<Utc>,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-);
-
-type Columns = (
-    ac::id,
-    ac::client_id,
-    ac::name,
-    ac::scopes,
-    ac::status,
-    ac::last_used_at,
-    ac::version,
-    ac::created_at,
-    ac::updated_at,
-    ac::revoked_at,
-);
-
-const COLUMNS: Columns = (
-    ac::id,
-    ac::client_id,
-    ac::name,
-    ac::scopes,
-    ac::status,
-    ac::last_used_at,
-    ac::version,
-    ac::created_at,
-    ac::updated_at,
-    ac::revoked_at,
-);
-
-fn parse_scopes(raw: &[Option<String>]) -> Vec<ClientScope> {
-    raw.iter().flatten().filter_map(|s| ClientScope::parse(s)).collect()
+/// An API client row. A stored scope or status the code does not know fails the query
+/// (a corrupt row) rather than being dropped or read as "revoked".
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = ac, check_for_backend(Pg))]
+struct ClientRow {
+    id: i64,
+    client_id: String,
+    name: String,
+    scopes: Vec<Option<ClientScope>>,
+    status: ClientStatus,
+    last_used_at: Option<DateTime<Utc>>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
 }
 
 fn to_view(r: ClientRow) -> ApiClientView {
-    let (id, client_id, name, scopes, status, last_used_at, version, created_at, updated_at, revoked_at) = r;
     ApiClientView {
-        id,
-        client_id,
-        name,
-        scopes: parse_scopes(&scopes),
-        status: if status == "active" { ClientStatus::Active } else { ClientStatus::Revoked },
-        last_used_at,
-        version,
-        created_at,
-        updated_at,
-        revoked_at,
+        id: r.id,
+        client_id: r.client_id,
+        name: r.name,
+        scopes: r.scopes.into_iter().flatten().collect(),
+        status: r.status,
+        last_used_at: r.last_used_at,
+        version: r.version,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        revoked_at: r.revoked_at,
     }
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> Result<ApiClientView, ApiError> {
-    Ok(to_view(ac::table.filter(ac::id.eq(id)).select(COLUMNS).first(conn).await?))
+    Ok(to_view(ac::table.filter(ac::id.eq(id)).select(ClientRow::as_select()).first(conn).await?))
 }
 
 pub async fn list(conn: &mut AsyncPgConnection, page: &PageParams) -> Result<(Vec<ApiClientView>, i64), ApiError> {
     let total: i64 = ac::table.count().get_result(conn).await?;
-    let rows: Vec<ClientRow> =
-        ac::table.order(ac::id).limit(page.per_page()).offset(page.offset()).select(COLUMNS).load(conn).await?;
+    let rows: Vec<ClientRow> = ac::table
+        .order(ac::id)
+        .limit(page.per_page())
+        .offset(page.offset())
+        .select(ClientRow::as_select())
+        .load(conn)
+        .await?;
     Ok((rows.into_iter().map(to_view).collect(), total))
 }
 
@@ -178,7 +157,7 @@ pub async fn authenticate(
     client_id: &str,
     secret: &str,
 ) -> Result<Option<(i64, Vec<ClientScope>)>, ApiError> {
-    let row: Option<(i64, Vec<u8>, Vec<Option<String>>)> = ac::table
+    let row: Option<(i64, Vec<u8>, Vec<Option<ClientScope>>)> = ac::table
         .filter(ac::client_id.eq(client_id))
         .filter(ac::status.eq("active"))
         .select((ac::id, ac::secret_hash, ac::scopes))
@@ -190,7 +169,7 @@ pub async fn authenticate(
         return Ok(None);
     }
     diesel::update(ac::table.filter(ac::id.eq(id))).set(ac::last_used_at.eq(Utc::now())).execute(conn).await?;
-    Ok(Some((id, parse_scopes(&scopes))))
+    Ok(Some((id, scopes.into_iter().flatten().collect())))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -226,7 +205,7 @@ pub async fn load_principal(state: &AppState, claims: &ClientClaims) -> Result<O
 /// An active client as a principal whose `scopes` are all the scopes the client holds.
 async fn load_client(state: &AppState, id: i64) -> Result<Option<Principal>, ApiError> {
     let mut conn = state.pool.get().await?;
-    let row: Option<(String, String, Vec<Option<String>>)> = ac::table
+    let row: Option<(String, String, Vec<Option<ClientScope>>)> = ac::table
         .filter(ac::id.eq(id))
         .filter(ac::status.eq("active"))
         .select((ac::client_id, ac::name, ac::scopes))
@@ -241,7 +220,7 @@ async fn load_client(state: &AppState, id: i64) -> Result<Option<Principal>, Api
         display_name: name,
         member_id: None,
         grants: Vec::new(),
-        scopes: parse_scopes(&held),
+        scopes: held.into_iter().flatten().collect(),
     }))
 }
 

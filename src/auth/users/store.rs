@@ -16,7 +16,7 @@ use crate::http::pagination::PageParams;
 use crate::kernel::sql::escape_like;
 use crate::schema::{members, role_grants, units, users};
 
-type UserRow = (i64, String, String, Option<i64>, String, i32, chrono::DateTime<Utc>, chrono::DateTime<Utc>);
+type UserRow = (i64, String, String, Option<i64>, UserStatus, i32, chrono::DateTime<Utc>, chrono::DateTime<Utc>);
 
 fn user_columns() -> (
     users::id,
@@ -41,7 +41,7 @@ fn user_columns() -> (
 }
 
 async fn grants_of(conn: &mut AsyncPgConnection, user_ids: &[i64]) -> Result<Vec<(i64, GrantView)>, ApiError> {
-    type GrantRow = (i64, i64, String, Option<i64>, Option<String>);
+    type GrantRow = (i64, i64, Role, Option<i64>, Option<String>);
     let rows: Vec<GrantRow> = role_grants::table
         .left_join(units::table.on(units::id.nullable().eq(role_grants::unit_id)))
         .filter(role_grants::user_id.eq_any(user_ids))
@@ -57,9 +57,7 @@ async fn grants_of(conn: &mut AsyncPgConnection, user_ids: &[i64]) -> Result<Vec
         .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(user_id, id, role, unit_id, unit_name)| {
-            Some((user_id, GrantView { id, role: Role::parse(&role)?, unit_id, unit_name }))
-        })
+        .map(|(user_id, id, role, unit_id, unit_name)| (user_id, GrantView { id, role, unit_id, unit_name }))
         .collect())
 }
 
@@ -70,7 +68,7 @@ fn to_view(row: UserRow, grants: &[(i64, GrantView)]) -> UserView {
         username,
         display_name,
         member_id,
-        status: UserStatus::parse(&status),
+        status,
         grants: grants.iter().filter(|(u, _)| *u == id).map(|(_, g)| g.clone()).collect(),
         version,
         created_at,

@@ -85,17 +85,17 @@ pub async fn check_in(
                 ]));
             }
         };
-        let existing: HashMap<i64, String> = check_ins::table
+        let existing: HashMap<i64, CheckInStatus> = check_ins::table
             .filter(check_ins::sitting.eq(input.sitting))
             .filter(check_ins::delegate_id.eq_any(&targets))
             .select((check_ins::delegate_id, check_ins::status))
-            .load::<(i64, String)>(conn)
+            .load::<(i64, CheckInStatus)>(conn)
             .await?
             .into_iter()
             .collect();
         let (mut new, mut upgrade) = (Vec::new(), Vec::new());
         for id in targets {
-            match crules::check_in_effect(existing.get(&id).and_then(|s| CheckInStatus::parse(s)), wanted) {
+            match crules::check_in_effect(existing.get(&id).copied(), wanted) {
                 CheckInEffect::Record => new.push(id),
                 CheckInEffect::Update => upgrade.push(id),
                 CheckInEffect::Unchanged => report.unchanged += 1,

@@ -252,7 +252,7 @@ async fn chosen_delegation(
     Ok(unit.id)
 }
 
-type MemberRow = (i64, String, String, i64, String);
+type MemberRow = (i64, String, MemberStatus, i64, String);
 
 /// Members by id or staff number inside the caller's scope: (id, staff_no, status, unit, unit path).
 fn members_in_scope(
@@ -294,7 +294,7 @@ pub async fn add(
         let (member_id, _, status, unit_id, unit_path) = member.ok_or_else(|| {
             ApiError::Validation(vec![FieldIssue::new("member_id", "unknown_member").with("value", input.member_id)])
         })?;
-        if MemberStatus::parse(&status) != Some(MemberStatus::Active) {
+        if status != MemberStatus::Active {
             return Err(DemocracyError::MemberNotActive.into());
         }
         let delegation = match input.delegation_unit_id {
@@ -376,7 +376,7 @@ pub async fn bulk_add(
                 report.already_delegates.push(staff_no.to_owned());
                 continue;
             }
-            if MemberStatus::parse(status) != Some(MemberStatus::Active) {
+            if *status != MemberStatus::Active {
                 report.inactive.push(staff_no.to_owned());
                 continue;
             }

@@ -261,7 +261,7 @@ async fn attendance(conn: &mut AsyncPgConnection, congress_id: i64, sitting: i16
 
 /// The ballots counted by choice.
 async fn tally(conn: &mut AsyncPgConnection, motion_id: i64) -> Result<Tally, ApiError> {
-    let rows: Vec<(String, i64)> = ballots::table
+    let rows: Vec<(Choice, i64)> = ballots::table
         .filter(ballots::motion_id.eq(motion_id))
         .group_by(ballots::choice)
         .select((ballots::choice, count_star()))
@@ -269,11 +269,10 @@ async fn tally(conn: &mut AsyncPgConnection, motion_id: i64) -> Result<Tally, Ap
         .await?;
     let mut t = Tally::default();
     for (choice, n) in rows {
-        match Choice::parse(&choice) {
-            Some(Choice::For) => t.for_count += n,
-            Some(Choice::Against) => t.against_count += n,
-            Some(Choice::Abstain) => t.abstain_count += n,
-            None => {}
+        match choice {
+            Choice::For => t.for_count += n,
+            Choice::Against => t.against_count += n,
+            Choice::Abstain => t.abstain_count += n,
         }
     }
     Ok(t)

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use diesel::dsl::count_star;
-use diesel::{ExpressionMethods, QueryDsl, TextExpressionMethods};
+use diesel::pg::Pg;
+use diesel::{ExpressionMethods, QueryDsl, Queryable, Selectable, SelectableHelper, TextExpressionMethods};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Actor};
@@ -19,44 +20,20 @@ use crate::membership::types::UnitKind;
 use crate::membership::units::dto::{CreateUnit, UnitNode, UnitView, UpdateUnit};
 use crate::schema::{members, units};
 
-type UnitRow = (
-    i64,
-    String,
-    Option<String>,
-    UnitKind,
-    Option<i64>,
-    String,
-    i32,
-    i32,
-    chrono::DateTime<Utc>,
-    chrono::DateTime<Utc>,
-);
-
-type UnitColumns = (
-    units::id,
-    units::name,
-    units::code,
-    units::kind,
-    units::parent_id,
-    units::path,
-    units::sort_order,
-    units::version,
-    units::created_at,
-    units::updated_at,
-);
-
-const COLUMNS: UnitColumns = (
-    units::id,
-    units::name,
-    units::code,
-    units::kind,
-    units::parent_id,
-    units::path,
-    units::sort_order,
-    units::version,
-    units::created_at,
-    units::updated_at,
-);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = units, check_for_backend(Pg))]
+struct UnitRow {
+    id: i64,
+    name: String,
+    code: Option<String>,
+    kind: UnitKind,
+    parent_id: Option<i64>,
+    path: String,
+    sort_order: i32,
+    version: i32,
+    created_at: chrono::DateTime<Utc>,
+    updated_at: chrono::DateTime<Utc>,
+}
 
 /// A unit row with its path, for scope checks and moves.
 #[derive(Debug, Clone)]
@@ -105,17 +82,17 @@ async fn to_views(conn: &mut AsyncPgConnection, rows: Vec<UnitRow>) -> Result<Ve
     let paths = all_paths(conn).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, code, kind, parent_id, path, sort_order, version, created_at, updated_at)| UnitView {
-            id,
-            name,
-            code,
-            kind,
-            parent_id,
-            sort_order,
-            member_count: subtree_count(&path, &paths, &counts),
-            version,
-            created_at,
-            updated_at,
+        .map(|r| UnitView {
+            member_count: subtree_count(&r.path, &paths, &counts),
+            id: r.id,
+            name: r.name,
+            code: r.code,
+            kind: r.kind,
+            parent_id: r.parent_id,
+            sort_order: r.sort_order,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
         })
         .collect())
 }
@@ -133,7 +110,7 @@ pub async fn find_in_scope(conn: &mut AsyncPgConnection, auth: &Authorized, id: 
 
 pub async fn get(conn: &mut AsyncPgConnection, auth: &Authorized, id: i64) -> Result<UnitView, ApiError> {
     let scope = auth.scope();
-    let row: UnitRow = boxed_in_scope(scope).filter(units::id.eq(id)).select(COLUMNS).first(conn).await?;
+    let row: UnitRow = boxed_in_scope(scope).filter(units::id.eq(id)).select(UnitRow::as_select()).first(conn).await?;
     to_views(conn, vec![row]).await?.pop().ok_or(ApiError::NotFound)
 }
 
@@ -168,7 +145,7 @@ pub async fn list(
         .order((units::path.asc(), units::sort_order.asc()))
         .limit(page.per_page())
         .offset(page.offset())
-        .select(COLUMNS)
+        .select(UnitRow::as_select())
         .load(conn)
         .await?;
     Ok((to_views(conn, rows).await?, total))
@@ -177,8 +154,11 @@ pub async fn list(
 /// The units in scope as a forest: roots are those whose parent is outside the scope.
 pub async fn tree(conn: &mut AsyncPgConnection, auth: &Authorized) -> Result<Vec<UnitNode>, ApiError> {
     let scope = auth.scope();
-    let rows: Vec<UnitRow> =
-        boxed_in_scope(scope).order((units::sort_order.asc(), units::id.asc())).select(COLUMNS).load(conn).await?;
+    let rows: Vec<UnitRow> = boxed_in_scope(scope)
+        .order((units::sort_order.asc(), units::id.asc()))
+        .select(UnitRow::as_select())
+        .load(conn)
+        .await?;
     let views = to_views(conn, rows).await?;
     Ok(build_forest(views))
 }
