@@ -29,30 +29,11 @@ pub struct FieldError {
     pub row: Option<u32>,
 }
 
-/// A field error before rendering: the message is produced in the request's language.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldIssue {
-    pub field: String,
-    pub code: String,
-    pub params: Vec<(String, String)>,
-    pub row: Option<u32>,
-}
+pub use crate::kernel::issue::FieldIssue;
 
+// The issue is plain data (kernel, so that domain error types can hold it without naming this
+// module); how it reads in the request's language is decided here.
 impl FieldIssue {
-    pub fn new(field: impl Into<String>, code: impl Into<String>) -> Self {
-        FieldIssue { field: field.into(), code: code.into(), params: Vec::new(), row: None }
-    }
-
-    pub fn with(mut self, name: &str, value: impl ToString) -> Self {
-        self.params.push((name.to_owned(), value.to_string()));
-        self
-    }
-
-    pub fn at_row(mut self, row: u32) -> Self {
-        self.row = Some(row);
-        self
-    }
-
     pub fn render(&self, lang: Lang) -> FieldError {
         FieldError {
             field: self.field.clone(),

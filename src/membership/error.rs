@@ -1,6 +1,6 @@
 //! What membership refuses, without HTTP: `crate::error` maps each variant to a status and code.
 
-use crate::error::FieldIssue;
+use crate::kernel::issue::FieldIssue;
 
 /// A membership rule refused the change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

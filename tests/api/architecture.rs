@@ -466,3 +466,31 @@ fn domains_expose_only_their_public_face() {
         assert!(public.is_empty(), "{domain}/mod.rs makes resource modules public: {public:?}");
     }
 }
+
+/// Issue 8 item 5: every store entry point (`pub async fn` taking a connection) opens a
+/// tracing span named after it, with its integer ids as fields and nothing else
+/// (`skip_all`: no personal data, no connection in the logs), so that a slow query or an error
+/// in the JSON log says which store call and which record.
+#[test]
+fn store_entry_points_are_instrumented() {
+    let mut missing = Vec::new();
+    for path in store_files() {
+        let code = code_of(&path);
+        let lines: Vec<&str> = code.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !line.trim_start().starts_with("pub async fn ") {
+                continue;
+            }
+            let signature: String = lines[i..].iter().take(12).copied().collect::<Vec<_>>().join(" ");
+            let signature = signature.split('{').next().unwrap_or_default();
+            if !signature.contains("AsyncPgConnection") {
+                continue;
+            }
+            let attribute = lines[..i].iter().rev().find(|l| !l.trim().is_empty()).map_or("", |l| l.trim());
+            if !attribute.starts_with("#[tracing::instrument(skip_all") {
+                missing.push(format!("{}: {}", path.display(), line.trim()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "add #[tracing::instrument(skip_all, fields(id = id))]:\n{}", missing.join("\n"));
+}

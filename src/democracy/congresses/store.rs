@@ -111,6 +111,7 @@ async fn to_views(conn: &mut AsyncPgConnection, rows: Vec<Row>) -> Result<Vec<Co
 
 /// One congress the caller sees (`CongressAccess`: the school congress, unit congresses of
 /// their unit or scope, congresses they sit in), or 404.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn get(conn: &mut AsyncPgConnection, access: &CongressAccess, id: i64) -> Result<CongressView, ApiError> {
     access.ensure_sees(&access::congress(conn, id).await?)?;
     view(conn, id).await
@@ -128,6 +129,7 @@ async fn view(conn: &mut AsyncPgConnection, id: i64) -> Result<CongressView, Api
 }
 
 /// Congresses matching the filters, newest year first.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut AsyncPgConnection,
     access: &CongressAccess,
@@ -188,6 +190,7 @@ async fn write_history(
 
 /// Creates a congress held by a unit in the caller's scope (the school congress needs a
 /// global scope, since the root is in no unit admin's subtree).
+#[tracing::instrument(skip_all)]
 pub async fn create(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -279,6 +282,7 @@ async fn lock_in_scope(conn: &mut AsyncPgConnection, auth: &Authorized, id: i64)
 }
 
 /// Changes a congress: never once closed, its rules only while preparing.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn update(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -339,6 +343,7 @@ pub async fn update(
 }
 
 /// Opens or closes a congress (`congresses_rules::congress_transition`), with its history row.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn transition(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -368,6 +373,7 @@ pub async fn transition(
 }
 
 /// The congress's status changes, oldest first (404 for an unknown congress).
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn history(
     conn: &mut AsyncPgConnection,
     access: &CongressAccess,
@@ -410,6 +416,7 @@ pub async fn history(
 }
 
 /// 二级教代会建制率 for `year` over the secondary unions in `scope`.
+#[tracing::instrument(skip_all)]
 pub async fn stats(conn: &mut AsyncPgConnection, auth: &Authorized, year: i32) -> Result<CongressStats, ApiError> {
     let scope = auth.scope();
     let secondary: Vec<(i64, String, Option<String>)> = boxed_in_scope(scope)

@@ -33,6 +33,7 @@ use crate::schema::{check_ins, delegates, members};
 
 /// Records attendance at a sitting (the congress must be in session). Idempotent: the same
 /// call twice records nothing new; excused → present is an update; present stays present.
+#[tracing::instrument(skip_all, fields(congress_id = congress_id))]
 pub async fn check_in(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -186,6 +187,7 @@ fn bind_check_ins<'f>(
 }
 
 /// Check-in records the reader sees, by sitting and delegation.
+#[tracing::instrument(skip_all)]
 pub async fn list_check_ins(
     conn: &mut AsyncPgConnection,
     roll: &RollAccess,
@@ -253,6 +255,7 @@ struct SittingRow {
 
 /// Participation of the delegates the reader sees: per sitting (the sittings anyone checked
 /// in at), per delegation, and overall. Public to the reports.
+#[tracing::instrument(skip_all)]
 pub async fn participation(conn: &mut AsyncPgConnection, roll: &RollAccess) -> Result<Participation, ApiError> {
     let (congress, visible) = (&roll.congress, &roll.visible);
     let delegations: Vec<DelegationRow> = diesel::sql_query(

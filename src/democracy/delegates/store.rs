@@ -40,6 +40,7 @@ impl Proof for RollAccess {}
 
 /// The congress a reader asked for, and which of its delegates they see (404 for a unit
 /// congress outside the reader's scope).
+#[tracing::instrument(skip_all, fields(congress_id = congress_id))]
 pub async fn readable(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -184,6 +185,7 @@ async fn roll_page(
 }
 
 /// One page of the roll the reader sees.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut AsyncPgConnection,
     roll: &RollAccess,
@@ -196,6 +198,7 @@ pub async fn list(
 }
 
 /// Every delegate matching `filter` the reader sees, for exports (bounded).
+#[tracing::instrument(skip_all)]
 pub async fn list_all(
     conn: &mut AsyncPgConnection,
     roll: &RollAccess,
@@ -208,6 +211,7 @@ pub async fn list_all(
 }
 
 /// One delegate of the congress that the reader sees, or 404.
+#[tracing::instrument(skip_all, fields(delegate_id = delegate_id))]
 pub async fn get(conn: &mut AsyncPgConnection, roll: &RollAccess, delegate_id: i64) -> Result<DelegateView, ApiError> {
     let (congress_id, visible) = (roll.congress.id, &roll.visible);
     let f = RollFilter { query: None, delegate_id: Some(delegate_id) };
@@ -274,6 +278,7 @@ fn members_in_scope(
 }
 
 /// Makes an active member in the caller's scope a delegate (409 `already_delegate`).
+#[tracing::instrument(skip_all, fields(congress_id = congress_id))]
 pub async fn add(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -329,6 +334,7 @@ pub async fn add(
 /// Adds many delegates by staff number. Partial by design: a roll is assembled from lists
 /// that always hold a few stale numbers, so valid rows are added and the others reported
 /// (`BulkAddReport`); a bad `delegation_unit_id` for the whole call is a 422.
+#[tracing::instrument(skip_all, fields(congress_id = congress_id))]
 pub async fn bulk_add(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -419,6 +425,7 @@ pub async fn bulk_add(
 }
 
 /// Re-classifies a delegate while the congress is being prepared.
+#[tracing::instrument(skip_all, fields(congress_id = congress_id, delegate_id = delegate_id))]
 pub async fn update(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -459,6 +466,7 @@ struct InUse {
 
 /// Removes a delegate while the congress is being prepared, unless a ballot, proposal,
 /// co-signature or evaluation sheet already refers to them (409 `delegate_in_use`).
+#[tracing::instrument(skip_all, fields(congress_id = congress_id, delegate_id = delegate_id))]
 pub async fn remove(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,

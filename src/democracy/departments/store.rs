@@ -38,6 +38,7 @@ fn view(r: DepartmentRow) -> DepartmentView {
     DepartmentView { id, name, code, active, handlers: None, version, created_at, updated_at }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut AsyncPgConnection,
     _me: &Caller,
@@ -67,6 +68,7 @@ pub async fn list(
 }
 
 /// The department, with its handler accounts when `with_handlers`.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn get(
     conn: &mut AsyncPgConnection,
     _me: &Caller,
@@ -98,6 +100,7 @@ async fn name_and_state(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<
 
 /// 422 `<field>` `unknown_department` / `department_inactive` unless the department exists
 /// and is active.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn ensure_active(
     conn: &mut AsyncPgConnection,
     _proof: &impl Proof,
@@ -147,6 +150,7 @@ async fn handlers_of(
 }
 
 /// A page of the department's handler accounts (404 for an unknown department).
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn handlers(
     conn: &mut AsyncPgConnection,
     _auth: &Authorized,
@@ -157,6 +161,7 @@ pub async fn handlers(
     handlers_of(conn, id, Some(page)).await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create(
     conn: &mut AsyncPgConnection,
     _auth: &Authorized,
@@ -176,6 +181,7 @@ pub async fn create(
     .await
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn update(
     conn: &mut AsyncPgConnection,
     _auth: &Authorized,
@@ -225,6 +231,7 @@ async fn is_handler_account(conn: &mut AsyncPgConnection, user_id: i64) -> Resul
 
 /// Adds a handler account: 404 unknown department, 422 `user_id` `not_a_handler`, 409
 /// `already_handler`.
+#[tracing::instrument(skip_all, fields(id = id, user_id = user_id))]
 pub async fn add_handler(
     conn: &mut AsyncPgConnection,
     _auth: &Authorized,
@@ -256,6 +263,7 @@ pub async fn add_handler(
 }
 
 /// Removes a handler account (404 when it is not one of this department's).
+#[tracing::instrument(skip_all, fields(id = id, user_id = user_id))]
 pub async fn remove_handler(
     conn: &mut AsyncPgConnection,
     _auth: &Authorized,
@@ -282,6 +290,7 @@ pub async fn remove_handler(
 }
 
 /// The departments `user_id` handles proposals for, by name.
+#[tracing::instrument(skip_all)]
 pub async fn handled_by(conn: &mut AsyncPgConnection, me: &Caller) -> Result<Vec<HandledDepartment>, ApiError> {
     let Some(user_id) = me.user_id() else { return Ok(Vec::new()) };
     let rows: Vec<(i64, String, bool)> = departments::table

@@ -73,6 +73,7 @@ async fn criteria_of(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<Criter
         .collect())
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn get(conn: &mut AsyncPgConnection, _me: &Caller, id: i64) -> Result<CampaignView, ApiError> {
     read(conn, id).await
 }
@@ -116,6 +117,7 @@ fn count_for(counts: &[(i64, i64)], id: i64) -> i64 {
     counts.iter().find(|(c, _)| *c == id).map_or(0, |(_, n)| *n)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut AsyncPgConnection,
     _me: &Caller,
@@ -234,6 +236,7 @@ async fn replace_criteria(conn: &mut AsyncPgConnection, id: i64, criteria: &[Cri
 
 /// Creates a draft campaign of a congress that has not closed (422 `congress_id`
 /// `unknown_congress`, 409 `congress_closed`).
+#[tracing::instrument(skip_all)]
 pub async fn create(
     conn: &mut AsyncPgConnection,
     _auth: &Authorized,
@@ -274,6 +277,7 @@ async fn lock(conn: &mut AsyncPgConnection, id: i64) -> Result<CampaignView, Api
 }
 
 /// Changes a draft (409 `campaign_not_draft` once opened).
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn update(
     conn: &mut AsyncPgConnection,
     _auth: &Authorized,
@@ -326,6 +330,7 @@ async fn turnout(conn: &mut AsyncPgConnection, id: i64, congress_id: i64) -> Res
 
 /// Opens (draft → open; needs targets and criteria) or closes (open → closed, publishing
 /// the results with `evaluation.published`) a campaign.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn transition(
     conn: &mut AsyncPgConnection,
     _auth: &Authorized,
@@ -382,6 +387,7 @@ pub async fn transition(
 
 /// Stores a formal delegate's anonymous sheet: the receipt (who) first, then the sheet and
 /// its scores (what) under a random id, in one transaction.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn submit_sheet(
     conn: &mut AsyncPgConnection,
     id: i64,
@@ -440,6 +446,7 @@ pub async fn submit_sheet(
 }
 
 /// The published results (409 `results_not_published` until the campaign closes).
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn results(conn: &mut AsyncPgConnection, _me: &Caller, id: i64) -> Result<CampaignResults, ApiError> {
     let campaign = read(conn, id).await?;
     if campaign.status != CampaignStatus::Closed {
@@ -508,6 +515,7 @@ pub async fn results(conn: &mut AsyncPgConnection, _me: &Caller, id: i64) -> Res
 
 /// Open campaigns of the congresses where the member is a formal delegate, with whether
 /// their sheet is in.
+#[tracing::instrument(skip_all)]
 pub async fn mine(
     conn: &mut AsyncPgConnection,
     _me: &Caller,

@@ -163,6 +163,7 @@ fn filtered(congress_id: i64, q: &MotionQuery) -> motions::BoxedQuery<'static, d
 }
 
 /// A congress's motions in agenda order (sitting, then creation).
+#[tracing::instrument(skip_all, fields(congress_id = congress_id))]
 pub async fn list(
     conn: &mut AsyncPgConnection,
     access: &CongressAccess,
@@ -184,6 +185,7 @@ pub async fn list(
     Ok((rows.iter().map(MotionRow::view).collect(), total))
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn get(conn: &mut AsyncPgConnection, access: &CongressAccess, id: i64) -> Result<MotionView, ApiError> {
     let motion = row(conn, id).await?;
     let congress = access::congress(conn, motion.congress_id).await?;
@@ -192,6 +194,7 @@ pub async fn get(conn: &mut AsyncPgConnection, access: &CongressAccess, id: i64)
 }
 
 /// The motion's changes, oldest first, for those who may see the motion.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn history(
     conn: &mut AsyncPgConnection,
     access: &CongressAccess,
@@ -285,6 +288,7 @@ async fn cast_count(conn: &mut AsyncPgConnection, motion_id: i64) -> Result<i64,
 
 /// The result: live turnout while voting (no per-choice counts, no verdict), the frozen
 /// figures after close.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn result(conn: &mut AsyncPgConnection, access: &CongressAccess, id: i64) -> Result<MotionResult, ApiError> {
     let motion = row(conn, id).await?;
     let congress = access::congress(conn, motion.congress_id).await?;
@@ -341,6 +345,7 @@ pub async fn result(conn: &mut AsyncPgConnection, access: &CongressAccess, id: i
 }
 
 /// Motions in voting where the member is a formal delegate and has not voted yet.
+#[tracing::instrument(skip_all)]
 pub async fn open_for_member(
     conn: &mut AsyncPgConnection,
     me: &Caller,
@@ -399,6 +404,7 @@ pub async fn open_for_member(
 // Writes
 // ---------------------------------------------------------------------------------------
 
+#[tracing::instrument(skip_all, fields(congress_id = congress_id))]
 pub async fn create(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -430,6 +436,7 @@ pub async fn create(
 
 /// Edits a draft motion (409 `motion_not_draft` once voting has opened). An empty
 /// description clears it.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn update(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -463,6 +470,7 @@ pub async fn update(
 }
 
 /// draft → voting, while the congress is in session.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn open_voting(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -496,6 +504,7 @@ pub async fn open_voting(
 
 /// voting → closed: counts the ballots, applies the congress's rule, freezes the figures on
 /// the motion and emits `motion.result` (counts only).
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn close_voting(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -563,6 +572,7 @@ pub async fn close_voting(
 /// motion voting, the congress in session, and the caller checked in present at the
 /// motion's sitting. The receipt goes first, so a second ballot fails on its unique key
 /// (409 `already_voted`) before any choice is written.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn cast_ballot(
     conn: &mut AsyncPgConnection,
     access: &CongressAccess,

@@ -35,6 +35,7 @@ async fn decided(conn: &mut AsyncPgConnection, id: i64, reason: Option<&str>) ->
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn accept(
     conn: &mut AsyncPgConnection,
     a: &Acting<'_>,
@@ -62,6 +63,7 @@ pub async fn accept(
     })
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn decline(
     conn: &mut AsyncPgConnection,
     a: &Acting<'_>,
@@ -76,6 +78,7 @@ pub async fn decline(
     })
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn convert(
     conn: &mut AsyncPgConnection,
     a: &Acting<'_>,
@@ -93,6 +96,7 @@ pub async fn convert(
     })
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn merge(
     conn: &mut AsyncPgConnection,
     a: &Acting<'_>,
@@ -147,6 +151,7 @@ pub async fn merge(
     })
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn assign(
     conn: &mut AsyncPgConnection,
     a: &Acting<'_>,
@@ -214,6 +219,7 @@ pub async fn assign(
     })
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn decide_extension(
     conn: &mut AsyncPgConnection,
     a: &Acting<'_>,
@@ -244,6 +250,7 @@ pub async fn decide_extension(
     })
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn reopen(
     conn: &mut AsyncPgConnection,
     a: &Acting<'_>,
@@ -276,6 +283,7 @@ pub async fn reopen(
     })
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn close(
     conn: &mut AsyncPgConnection,
     a: &Acting<'_>,

@@ -74,6 +74,7 @@ async fn add_cosigners(conn: &mut AsyncPgConnection, proposal_id: i64, ids: &[i6
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create(
     conn: &mut AsyncPgConnection,
     me: &Caller,
@@ -131,6 +132,7 @@ pub async fn create(
 }
 
 /// Edits a draft; while the proposal gathers co-signatures only new co-signers may be added.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn update(
     conn: &mut AsyncPgConnection,
     viewer: &ProposalAccess,

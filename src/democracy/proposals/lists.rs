@@ -134,6 +134,7 @@ fn filtered<'a>(q: &ProposalQuery) -> proposals::BoxedQuery<'a, diesel::pg::Pg> 
 }
 
 /// Proposals the viewer may see, matching `q`, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut AsyncPgConnection,
     viewer: &ProposalAccess,
@@ -153,6 +154,7 @@ pub async fn list(
 }
 
 /// Every matching visible proposal, for exports (bounded).
+#[tracing::instrument(skip_all)]
 pub async fn list_all(
     conn: &mut AsyncPgConnection,
     viewer: &ProposalAccess,
@@ -173,6 +175,7 @@ pub async fn list_all(
 pub const PUBLIC_STATUSES: [&str; 5] = ["accepted", "assigned", "replied", "feedback_given", "closed"];
 
 /// The public list of accepted proposals with their latest reply, by number.
+#[tracing::instrument(skip_all)]
 pub async fn public_list(
     conn: &mut AsyncPgConnection,
     _me: &Caller,
@@ -235,6 +238,7 @@ pub async fn public_list(
 }
 
 /// The caller's own proposals (as proposer or co-proposer), drafts included.
+#[tracing::instrument(skip_all)]
 pub async fn mine(
     conn: &mut AsyncPgConnection,
     viewer: &ProposalAccess,
@@ -260,6 +264,7 @@ pub async fn mine(
 }
 
 /// Invitations to co-sign the caller has not answered, on proposals still gathering them.
+#[tracing::instrument(skip_all)]
 pub async fn pending_invitations(
     conn: &mut AsyncPgConnection,
     viewer: &ProposalAccess,

@@ -96,6 +96,7 @@ pub fn register(r: &mut Registry) {
 type Candidate = (i64, Option<String>, String, ProposalStatus, Option<NaiveDate>, Option<NaiveDate>, i64);
 
 /// Sends every reminder due on `today` that has not been sent; returns how many were sent.
+#[tracing::instrument(skip_all)]
 pub async fn send_due(
     conn: &mut AsyncPgConnection,
     _auth: &Authorized,

@@ -197,6 +197,7 @@ type Row =
     (i64, Option<String>, String, String, String, ProposalStatus, Option<NaiveDate>, Option<String>, Option<Feedback>);
 
 /// The report of one congress (404 when it does not exist).
+#[tracing::instrument(skip_all, fields(congress_id = congress_id))]
 pub async fn report(
     conn: &mut AsyncPgConnection,
     _auth: &Authorized,

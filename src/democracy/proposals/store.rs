@@ -51,6 +51,7 @@ pub(super) async fn lock_core_unchecked(conn: &mut AsyncPgConnection, id: i64) -
 }
 
 /// The core if the viewer may see the proposal, else 404 (nothing leaks).
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn visible_core(
     conn: &mut AsyncPgConnection,
     viewer: &ProposalAccess,
@@ -266,12 +267,14 @@ async fn replies_of(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<ReplyVi
 }
 
 /// The detail view of a proposal the viewer may see.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn get(conn: &mut AsyncPgConnection, viewer: &ProposalAccess, id: i64) -> Result<ProposalView, ApiError> {
     visible_core(conn, viewer, id).await?;
     view_unchecked(conn, id).await
 }
 
 /// The transitions of a proposal the viewer may see, oldest first.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn history(
     conn: &mut AsyncPgConnection,
     viewer: &ProposalAccess,

@@ -143,6 +143,7 @@ macro_rules! in_tx {
 }
 pub(crate) use in_tx;
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn submit(conn: &mut AsyncPgConnection, a: &Acting<'_>, id: i64) -> Result<ProposalView, ApiError> {
     in_tx!(conn, id, |conn| {
         let (c, rel) = lock_visible(conn, a, id).await?;
@@ -270,6 +271,7 @@ pub(crate) async fn to_suggestion(
     Ok(suggestion_id)
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn cosign(
     conn: &mut AsyncPgConnection,
     a: &Acting<'_>,
@@ -322,6 +324,7 @@ pub async fn cosign(
     })
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn withdraw(
     conn: &mut AsyncPgConnection,
     a: &Acting<'_>,
@@ -353,6 +356,7 @@ async fn lead_handler_lock(conn: &mut AsyncPgConnection, a: &Acting<'_>, id: i64
     }
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn request_extension(
     conn: &mut AsyncPgConnection,
     a: &Acting<'_>,
@@ -384,6 +388,7 @@ pub async fn request_extension(
     })
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn reply(
     conn: &mut AsyncPgConnection,
     a: &Acting<'_>,
@@ -428,6 +433,7 @@ pub async fn reply(
     })
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn feedback(
     conn: &mut AsyncPgConnection,
     a: &Acting<'_>,

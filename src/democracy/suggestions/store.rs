@@ -67,6 +67,7 @@ impl SuggestionAccess {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn categories(conn: &mut AsyncPgConnection, _me: &Caller) -> Result<Vec<CategoryView>, ApiError> {
     category_rows(conn).await
 }
@@ -188,6 +189,7 @@ async fn query_list(
     Ok((rows.into_iter().map(view).collect(), total))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut AsyncPgConnection,
     who: &SuggestionAccess,
@@ -198,6 +200,7 @@ pub async fn list(
 }
 
 /// Every matching suggestion, up to `max`, for exports.
+#[tracing::instrument(skip_all)]
 pub async fn list_all(
     conn: &mut AsyncPgConnection,
     who: &SuggestionAccess,
@@ -208,6 +211,7 @@ pub async fn list_all(
 }
 
 /// The suggestion if the caller may see it (otherwise not found).
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn get(conn: &mut AsyncPgConnection, who: &SuggestionAccess, id: i64) -> Result<SuggestionView, ApiError> {
     let mut q = joined().into_boxed().filter(suggestions::id.eq(id));
     match who.reach {
@@ -254,6 +258,7 @@ async fn check_references(
 }
 
 /// Records a suggestion for `member_id` (decided by `suggestions_rules::suggestion_owner`).
+#[tracing::instrument(skip_all)]
 pub async fn create(
     conn: &mut AsyncPgConnection,
     who: &SuggestionAccess,
@@ -285,6 +290,7 @@ pub async fn create(
 
 /// Answers an open suggestion (409 `invalid_transition` once answered) and tells the
 /// integrated system (`suggestion.responded`), all in one transaction.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn respond(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -362,6 +368,7 @@ struct CountRow {
 }
 
 /// Counts by category (every category listed) and by source, for a congress and/or a year.
+#[tracing::instrument(skip_all)]
 pub async fn stats(
     conn: &mut AsyncPgConnection,
     _auth: &Authorized,

@@ -48,6 +48,7 @@ fn dues_view(r: DuesRow) -> DuesView {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list_dues(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -104,6 +105,7 @@ pub fn resolve_dues_amount(input: &CreateDues, period: NaiveDate) -> Result<(i64
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create_dues(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,

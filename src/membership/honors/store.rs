@@ -39,6 +39,7 @@ fn honor_view(r: HonorRow) -> HonorView {
     HonorView { id, member_id, member_name, unit_id, title, category, level, year, issuer, created_at }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list_honors(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -83,6 +84,7 @@ pub async fn list_honors(
     Ok((rows.into_iter().map(honor_view).collect(), total))
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn get_honor(conn: &mut AsyncPgConnection, auth: &Authorized, id: i64) -> Result<HonorView, ApiError> {
     let scope = auth.scope();
     let mut q = honors::table.inner_join(members::table.on(members::id.eq(honors::member_id))).into_boxed();
@@ -93,6 +95,7 @@ pub async fn get_honor(conn: &mut AsyncPgConnection, auth: &Authorized, id: i64)
     Ok(honor_view(row))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create_honor(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -121,6 +124,7 @@ pub async fn create_honor(
 }
 
 /// Removes an honor recorded by mistake; the audit row keeps what it was.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn delete_honor(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,

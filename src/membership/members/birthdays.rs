@@ -75,6 +75,7 @@ pub fn payload(period: &str, mut list: Vec<Birthday>) -> Value {
 }
 
 /// Emits the list for the month once (a retried or repeated job finds the event and stops).
+#[tracing::instrument(skip_all)]
 pub async fn send(conn: &mut AsyncPgConnection, _auth: &Authorized, year: i32, month: u32) -> Result<(), ApiError> {
     let period = format!("{year:04}-{month:02}");
     conn.transaction::<_, ApiError, _>(async |conn| {

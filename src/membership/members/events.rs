@@ -40,6 +40,7 @@ pub fn member_payload(before: Option<&MemberView>, after: &MemberView) -> Value 
 
 /// Emits the event of a membership action (`member.create`, `member.update`,
 /// `member.transfer`, `member.leave`, `member.rejoin`) inside its transaction.
+#[tracing::instrument(skip_all)]
 pub async fn emit_member(
     conn: &mut AsyncPgConnection,
     _auth: &Authorized,

@@ -123,6 +123,7 @@ fn scoped(
 }
 
 /// One member inside the scope.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn get(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -136,6 +137,7 @@ pub async fn get(
 }
 
 /// One page of members matching `filter` (masked), and the total.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -148,6 +150,7 @@ pub async fn list(
 }
 
 /// Every member matching `filter` (masked), up to `max`, for exports; and the total.
+#[tracing::instrument(skip_all)]
 pub async fn list_all(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -291,6 +294,7 @@ pub struct NewMember<'a> {
 }
 
 /// Inserts a member with its `joined` history row (call inside a transaction); returns the id.
+#[tracing::instrument(skip_all)]
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     _auth: &Authorized,
@@ -359,6 +363,7 @@ fn unknown_unit(field: &str, id: i64) -> ApiError {
     ApiError::Validation(vec![FieldIssue::new(field, "unknown_unit").with("value", id)])
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -398,6 +403,7 @@ pub async fn create(
     .await
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn update(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -466,6 +472,7 @@ pub enum Move<'a> {
     Rejoin { unit_id: Option<i64>, effective_on: NaiveDate, reason: Option<&'a str> },
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn apply_move(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -550,6 +557,7 @@ fn check_effective_on(effective_on: NaiveDate, before: &MemberView) -> Result<()
     if issues.is_empty() { Ok(()) } else { Err(ApiError::Validation(issues)) }
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn history(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -598,6 +606,7 @@ pub async fn history(
     Ok((items, total))
 }
 /// A member's own profile (for `/me`): not masked, since it is the caller's own data.
+#[tracing::instrument(skip_all)]
 pub async fn member_profile(conn: &mut AsyncPgConnection, me: &Caller) -> Result<Option<MemberProfile>, ApiError> {
     let Some(member_id) = me.member_id() else { return Ok(None) };
     type Row =

@@ -98,6 +98,7 @@ async fn to_views(conn: &mut AsyncPgConnection, rows: Vec<UnitRow>) -> Result<Ve
 }
 
 /// The unit if it exists and lies inside `scope` (otherwise not found).
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn find_in_scope(conn: &mut AsyncPgConnection, auth: &Authorized, id: i64) -> Result<UnitRef, ApiError> {
     let scope = auth.scope();
     let (id, name, kind, path): (i64, String, UnitKind, String) = boxed_in_scope(scope)
@@ -108,6 +109,7 @@ pub async fn find_in_scope(conn: &mut AsyncPgConnection, auth: &Authorized, id: 
     Ok(UnitRef { id, name, kind, path })
 }
 
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn get(conn: &mut AsyncPgConnection, auth: &Authorized, id: i64) -> Result<UnitView, ApiError> {
     let scope = auth.scope();
     let row: UnitRow = boxed_in_scope(scope).filter(units::id.eq(id)).select(UnitRow::as_select()).first(conn).await?;
@@ -120,6 +122,7 @@ pub struct UnitFilter {
     pub q: Option<String>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -152,6 +155,7 @@ pub async fn list(
 }
 
 /// The units in scope as a forest: roots are those whose parent is outside the scope.
+#[tracing::instrument(skip_all)]
 pub async fn tree(conn: &mut AsyncPgConnection, auth: &Authorized) -> Result<Vec<UnitNode>, ApiError> {
     let scope = auth.scope();
     let rows: Vec<UnitRow> = boxed_in_scope(scope)
@@ -185,6 +189,7 @@ fn unknown_parent(id: i64) -> ApiError {
 }
 
 /// Creates a unit under a parent inside the caller's scope (the root only when none exists).
+#[tracing::instrument(skip_all)]
 pub async fn create(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
@@ -227,6 +232,7 @@ pub async fn create(
 
 /// Renames, re-codes, re-orders or moves a unit. Moves are serialised by a transaction-level
 /// advisory lock so two concurrent moves can never build a cycle between them.
+#[tracing::instrument(skip_all, fields(id = id))]
 pub async fn update(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
