@@ -21,7 +21,7 @@ use crate::democracy::congresses::store;
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
-use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
+use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table, XlsxSheet};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 use crate::kernel::calendar::today_shanghai;
@@ -46,7 +46,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     params(CongressQuery, PageParams, FormatParam),
     responses(
         (status = 200, description = "A page of congresses, or a CSV/XLSX file of all that match", body = Page<CongressView>,
-            content((Page<CongressView> = "application/json"), (String = "text/csv"), (crate::http::export::XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+            content((Page<CongressView> = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
     ),
     security(("bearer" = []))

@@ -21,7 +21,7 @@ use crate::democracy::motions::store;
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
-use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
+use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table, XlsxSheet};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 use crate::state::AppState;
@@ -91,7 +91,7 @@ fn motion_table(items: &[MotionView]) -> Table {
     params(("id" = i64, Path, description = "Congress id"), MotionQuery, PageParams, FormatParam),
     responses(
         (status = 200, description = "A page of motions, or with `format=csv|xlsx` (or `Accept: text/csv`) a file of every matching motion with its result", body = Page<MotionView>,
-            content((Page<MotionView> = "application/json"), (String = "text/csv"), (crate::http::export::XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+            content((Page<MotionView> = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem),
     ),
     security(("bearer" = []))

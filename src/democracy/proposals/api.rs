@@ -22,7 +22,7 @@ use crate::democracy::proposals::{drafts as proposals_drafts, lists, report as p
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
-use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
+use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table, XlsxSheet};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 use crate::state::AppState;
@@ -83,7 +83,7 @@ fn summary_table(items: &[ProposalSummary]) -> Table {
     params(ProposalQuery, PageParams, FormatParam),
     responses(
         (status = 200, description = "A page of proposals, or a CSV/XLSX file of all matching ones", body = Page<ProposalSummary>,
-            content((Page<ProposalSummary> = "application/json"), (String = "text/csv"), (crate::http::export::XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+            content((Page<ProposalSummary> = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
     ),
     security(("bearer" = []))

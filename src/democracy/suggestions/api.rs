@@ -18,7 +18,7 @@ use crate::democracy::suggestions::store::{self as store, SuggestionAccess};
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
-use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
+use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table, XlsxSheet};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 use crate::state::AppState;
@@ -110,7 +110,7 @@ fn suggestion_table(items: &[SuggestionView]) -> Table {
     tag = "suggestions",
     params(SuggestionQuery, PageParams, FormatParam),
     responses((status = 200, description = "A page of suggestions, or with `format=csv|xlsx` (or `Accept: text/csv`) a file of every matching one", body = Page<SuggestionView>,
-        content((Page<SuggestionView> = "application/json"), (String = "text/csv"), (crate::http::export::XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        content((Page<SuggestionView> = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]

@@ -8,7 +8,7 @@ use crate::auth::principal::Principal;
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
-use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
+use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table, XlsxSheet};
 use crate::http::extract::{Deferred, ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams, parse_sort};
 use crate::kernel::calendar::today_shanghai;
@@ -71,7 +71,7 @@ fn member_table(items: &[MemberView]) -> Table {
     tag = "members",
     params(MemberQuery, PageParams, FormatParam),
     responses((status = 200, description = "A page of members, or with `format=csv|xlsx` (or `Accept: text/csv`) a file of every matching member (up to 50,000)", body = Page<MemberView>,
-        content((Page<MemberView> = "application/json"), (String = "text/csv"), (crate::http::export::XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, description = "unit_id outside your scope", body = Problem), (status = 422, body = Problem)),
+        content((Page<MemberView> = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, description = "unit_id outside your scope", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/members")]
@@ -91,7 +91,7 @@ pub async fn list_members(
     tag = "members",
     params(("id" = i64, Path), MemberQuery, PageParams, FormatParam),
     responses((status = 200, description = "A page of members, or a CSV/XLSX file of all of them", body = Page<MemberView>,
-        content((Page<MemberView> = "application/json"), (String = "text/csv"), (crate::http::export::XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+        content((Page<MemberView> = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/units/{id}/members")]
