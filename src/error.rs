@@ -61,6 +61,10 @@ pub struct Problem {
     pub code: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// 415 only: the media type(s) the operation reads, comma-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "application/json")]
+    pub expected: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
@@ -92,8 +96,10 @@ pub enum ApiError {
     PreconditionFailed,
     #[error("payload too large")]
     PayloadTooLarge,
-    #[error("unsupported media type")]
-    UnsupportedMediaType,
+    /// 415, naming the media type(s) the route reads (`application/json`; for uploads
+    /// `text/csv, application/vnd…sheet`).
+    #[error("unsupported media type (expected {0})")]
+    UnsupportedMediaType(&'static str),
     #[error("validation failed: {0:?}")]
     Validation(Vec<FieldIssue>),
     #[error("unprocessable: {0}")]
@@ -126,7 +132,7 @@ impl ApiError {
             Conflict(_) => StatusCode::CONFLICT,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Validation(_) | Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Unavailable(_) | Upstream(..) => StatusCode::SERVICE_UNAVAILABLE,
@@ -149,7 +155,7 @@ impl ApiError {
             MethodNotAllowed(_) => "method_not_allowed",
             PreconditionFailed => "stale_version",
             PayloadTooLarge => "payload_too_large",
-            UnsupportedMediaType => "unsupported_media_type",
+            UnsupportedMediaType(_) => "unsupported_media_type",
             Validation(_) => "validation_failed",
             TooManyRequests(_) => "rate_limited",
             Unavailable(_) => "service_unavailable",
@@ -160,7 +166,14 @@ impl ApiError {
     pub fn to_problem(&self, lang: Lang, request_id: Option<String>) -> Problem {
         let code = self.code();
         let status = self.status();
-        let (title, detail) = problem_text(code, status.as_u16(), lang);
+        let (title, mut detail) = problem_text(code, status.as_u16(), lang);
+        let expected = match self {
+            ApiError::UnsupportedMediaType(expected) => {
+                detail = detail.replace("{expected}", expected);
+                Some((*expected).to_owned())
+            }
+            _ => None,
+        };
         let errors = match self {
             ApiError::Validation(issues) | ApiError::Unprocessable(_, issues) => {
                 issues.iter().map(|i| i.render(lang)).collect()
@@ -174,6 +187,7 @@ impl ApiError {
             detail,
             code: code.to_owned(),
             errors,
+            expected,
             request_id,
         }
     }
@@ -374,7 +388,7 @@ mod tests {
             ApiError::Conflict("staff_no_taken"),
             ApiError::PreconditionFailed,
             ApiError::PayloadTooLarge,
-            ApiError::UnsupportedMediaType,
+            ApiError::UnsupportedMediaType("application/json"),
             ApiError::Validation(vec![FieldIssue::new("name", "required")]),
             ApiError::TooManyRequests(3),
             ApiError::Unavailable(String::new()),

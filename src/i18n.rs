@@ -70,7 +70,9 @@ pub fn problem_text(code: &str, status: u16, lang: Lang) -> (String, String) {
             ("记录已被他人修改，请刷新后重试。", "The record was changed by someone else; reload and retry.")
         }
         "payload_too_large" => ("请求体过大。", "The request body is too large."),
-        "unsupported_media_type" => ("不支持的内容类型。", "Unsupported content type."),
+        "unsupported_media_type" => {
+            ("不支持的内容类型，应为 {expected}。", "Unsupported content type; expected {expected}.")
+        }
         "validation_failed" => ("请求中有字段未通过校验。", "Some fields failed validation."),
         "import_rejected" => ("导入文件有错误，未写入任何数据。", "The import file has errors; nothing was written."),
         "idempotency_key_reused" => {

@@ -55,6 +55,7 @@ pub async fn login(
     req: HttpRequest,
     ValidJson(body): ValidJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.take()?;
     let username = body.username.trim().to_lowercase();
     let user_key = throttle::user_key(&username);
     let ip_key = throttle::ip_key(&client_ip(&req));
@@ -97,6 +98,7 @@ pub async fn refresh(
     state: web::Data<AppState>,
     ValidJson(body): ValidJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.take()?;
     let mut conn = state.pool.get().await?;
     let (user_id, next) = sessions::rotate(&mut conn, &body.refresh_token, state.config.refresh_token_ttl).await?;
     // A disabled or deleted user cannot refresh even with a valid token.
@@ -118,6 +120,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     ValidJson(body): ValidJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.take()?;
     let mut conn = state.pool.get().await?;
     sessions::revoke(&mut conn, &body.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -15,7 +15,7 @@ use diesel::expression::BoxableExpression;
 use diesel::pg::Pg;
 use diesel::sql_types::{Array, BigInt, Bool, Text};
 
-use crate::auth::permissions::{Caller, Permission, Proof, UnitScope, authorize};
+use crate::auth::permissions::{Authorized, Caller, Permission, Proof, UnitScope, authorize};
 use crate::auth::principal::Principal;
 use crate::democracy::motions::rules::VotingRule;
 use crate::democracy::types::{CongressLevel, CongressStatus, DelegateKind, MajorityBase};
@@ -94,6 +94,17 @@ pub async fn congress(conn: &mut AsyncPgConnection, id: i64) -> Result<CongressR
         .first(conn)
         .await?;
     Ok(row.into())
+}
+
+/// The congress a manager acts on, or 404 when it is missing or outside the manager's scope.
+pub async fn managed_congress(
+    conn: &mut AsyncPgConnection,
+    auth: &Authorized,
+    id: i64,
+) -> Result<CongressRef, ApiError> {
+    let found = congress(conn, id).await?;
+    found.ensure_in_scope(auth.scope())?;
+    Ok(found)
 }
 
 /// The congress, locked for the rest of the transaction (status changes, numbering).

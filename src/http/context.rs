@@ -11,6 +11,7 @@ use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, web};
 use tracing::Instrument;
 
 use crate::error::ApiError;
+use crate::http::extract::JSON;
 use crate::i18n::Lang;
 use crate::state::AppState;
 
@@ -104,7 +105,7 @@ fn as_api_error(err: &Error) -> ApiError {
         return match e {
             actix_web::error::JsonPayloadError::Overflow { .. }
             | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
-            actix_web::error::JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+            actix_web::error::JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(JSON),
             other => ApiError::BadRequest("malformed_json", other.to_string()),
         };
     }
@@ -114,7 +115,7 @@ fn as_api_error(err: &Error) -> ApiError {
         403 => ApiError::Forbidden,
         404 => ApiError::RouteNotFound,
         413 => ApiError::PayloadTooLarge,
-        415 => ApiError::UnsupportedMediaType,
+        415 => ApiError::UnsupportedMediaType(JSON),
         503 => ApiError::Unavailable(err.to_string()),
         _ => ApiError::Internal(anyhow::anyhow!("{err}")),
     }
@@ -133,7 +134,7 @@ fn clone_api_error(e: &ApiError) -> ApiError {
         Conflict(c) => Conflict(c),
         PreconditionFailed => PreconditionFailed,
         PayloadTooLarge => PayloadTooLarge,
-        UnsupportedMediaType => UnsupportedMediaType,
+        UnsupportedMediaType(e) => UnsupportedMediaType(e),
         Validation(i) => Validation(i.clone()),
         Unprocessable(c, i) => Unprocessable(c, i.clone()),
         TooManyRequests(s) => TooManyRequests(*s),

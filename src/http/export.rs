@@ -46,6 +46,12 @@ pub fn requested(req: &HttpRequest, param: Option<Format>) -> Format {
     }
 }
 
+/// An exported workbook, as documented in the spec: binary, never an array of numbers.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary, content_media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
+#[allow(dead_code)] // documents the response body in the spec; never built
+pub struct XlsxSheet(pub Vec<u8>);
+
 /// A sheet: column headers and rows of cells.
 pub struct Table {
     pub headers: Vec<&'static str>,

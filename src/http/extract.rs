@@ -1,10 +1,17 @@
 //! Request body and query extractors that answer problem+json with field-level errors.
 //!
-//! `ValidJson<T>`: 415 unless JSON, 413 over the body limit, 400 when not JSON at all,
-//! 422 with the JSON path of every control character, unknown field, wrong type or
-//! missing field, then the `validator` rules of `T`. `ValidQuery<T>` does the same for
-//! query strings. A number with a zero fraction (`103.0`) is an integer, as JSON Schema
-//! reads it, in bodies and queries alike.
+//! `ValidJson<T>`: 413 over the body limit, 400 when not JSON at all, 422 with the JSON
+//! path of every control character, unknown field, wrong type or missing field, then the
+//! `validator` rules of `T`. `ValidQuery<T>` does the same for query strings. A number with
+//! a zero fraction (`103.0`) is an integer, as JSON Schema reads it, in bodies and queries
+//! alike.
+//!
+//! A body of another media type is never refused by the extractor: 415 must not answer
+//! before 401, 403 or 404. The extractor keeps the refusal ([`Deferred`]), and the handler
+//! takes the body with `take()` once it has authorized the caller, or with `after(lookup)` where the
+//! object's lookup decides 404 (the lookup runs only when the body is refused, so a good
+//! request pays nothing). 401 comes first anyway: `Principal` precedes the body in every
+//! handler. The 415 names the media type expected (`expected` in the problem).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,22 +24,56 @@ use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 use crate::error::{ApiError, FieldIssue};
 use crate::state::AppState;
 
-/// A JSON body, parsed and validated.
+/// The media type of JSON bodies, named by every 415 of a JSON route.
+pub const JSON: &str = "application/json";
+
+/// A JSON body, parsed and validated; or, when the body is of another media type, the 415
+/// that the handler answers once it has authorized the caller and found the object.
 #[derive(Debug)]
-pub struct ValidJson<T>(pub T);
+pub struct ValidJson<T>(pub Deferred<T>);
 
 /// A JSON body like [`ValidJson`], read up to the import limit (`GONGHUI_IMPORT_LIMIT_BYTES`)
 /// instead of the body limit: for the few bodies whose validator admits more items than the
 /// body limit holds (a full evaluation sheet, 6,000 scores).
 #[derive(Debug)]
-pub struct LargeJson<T>(pub T);
+pub struct LargeJson<T>(pub Deferred<T>);
 
 /// A JSON body whose fields are all optional: no body, an empty body and `{}` all give
 /// `T::default()`, so a bodyless `POST /proposals/7/accept` works; a body that is present
-/// must be JSON (415 otherwise) and valid (422). (`null`, which the spec's optional body
-/// allows, is the same as no body.)
+/// must be JSON (415, deferred like [`ValidJson`]'s) and valid (422). (`null`, which the
+/// spec's optional body allows, is the same as no body.)
 #[derive(Debug)]
-pub struct OptionalJson<T>(pub T);
+pub struct OptionalJson<T>(pub Deferred<T>);
+
+/// A parsed body, or the 415 its media type earned, answered when the handler takes it.
+#[derive(Debug)]
+pub enum Deferred<T> {
+    Body(T),
+    WrongType { expected: &'static str },
+}
+
+impl<T> Deferred<T> {
+    /// The body, or 415: call it after authorizing the caller.
+    pub fn take(self) -> Result<T, ApiError> {
+        match self {
+            Deferred::Body(body) => Ok(body),
+            Deferred::WrongType { expected } => Err(ApiError::UnsupportedMediaType(expected)),
+        }
+    }
+
+    /// The body; when it was refused, first `lookup` (the object the route acts on), so that
+    /// a missing or hidden object is 404 before a body of the wrong type is 415. `lookup`
+    /// is a future: it runs only when the body was refused.
+    pub async fn after<X, E>(self, lookup: impl Future<Output = Result<X, E>>) -> Result<T, ApiError>
+    where
+        ApiError: From<E>,
+    {
+        if let Deferred::WrongType { .. } = self {
+            lookup.await?;
+        }
+        self.take()
+    }
+}
 
 /// Query parameters, parsed and validated.
 #[derive(Debug)]
@@ -188,20 +229,21 @@ pub fn validation_issues(errors: &ValidationErrors, prefix: &str) -> Vec<FieldIs
     issues
 }
 
-/// Reads, parses and validates a JSON body of at most `limit(config)` bytes.
+/// Reads, parses and validates a JSON body of at most `limit(config)` bytes; a body of
+/// another media type is left unread and its 415 deferred.
 async fn json_body<T: DeserializeOwned + Validate>(
     req: HttpRequest,
     mut payload: Payload,
     limit: fn(&crate::config::Config) -> usize,
-) -> Result<T, ApiError> {
+) -> Result<Deferred<T>, ApiError> {
     if !is_json(&req) {
-        return Err(ApiError::UnsupportedMediaType);
+        return Ok(Deferred::WrongType { expected: JSON });
     }
     let limit = req.app_data::<web::Data<AppState>>().map(|s| limit(&s.config)).unwrap_or(256 * 1024);
     let bytes = read_body(&req, &mut payload, limit).await?;
     let value: T = parse_json(&bytes)?;
     validate(&value)?;
-    Ok(value)
+    Ok(Deferred::Body(value))
 }
 
 impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
@@ -234,14 +276,14 @@ impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for Optiona
             let bytes = read_body(&req, &mut payload, limit).await?;
             let text = bytes.trim_ascii();
             if text.is_empty() || text == b"null" {
-                return Ok(OptionalJson(T::default()));
+                return Ok(OptionalJson(Deferred::Body(T::default())));
             }
             if !is_json(&req) {
-                return Err(ApiError::UnsupportedMediaType);
+                return Ok(OptionalJson(Deferred::WrongType { expected: JSON }));
             }
             let value: T = parse_json(&bytes)?;
             validate(&value)?;
-            Ok(OptionalJson(value))
+            Ok(OptionalJson(Deferred::Body(value)))
         })
     }
 }

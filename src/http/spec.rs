@@ -1,7 +1,8 @@
 //! Conventions the HTTP layer applies to every operation, written into the OpenAPI document
 //! once here instead of in each handler's annotation:
 //! - every authenticated POST honours `Idempotency-Key` (see `http::idempotency`), with the
-//!   same constraints the middleware enforces;
+//!   same constraints the middleware enforces; `If-Match`, where a handler honours it, is
+//!   described once;
 //! - errors are `application/problem+json`, and every operation lists the statuses its
 //!   extractors and middleware can answer (a body: 400, 413, 415, 422; query parameters:
 //!   422; `Idempotency-Key`: 400, 409, 422; `If-Match`: 412);
@@ -43,9 +44,24 @@ fn idempotency_key() -> Parameter {
         .build()
 }
 
+fn if_match() -> Parameter {
+    ParameterBuilder::new()
+        .name("If-Match")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "The `ETag` of the version the change is based on (`\"v3\"`, a list, or `*`): a version \
+             that is no longer current is 412 `stale_version`. Without it the change applies to the \
+             current version.",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build()
+}
+
 /// Applies every convention to the document generated from the handlers.
 pub fn declare_conventions(spec: &mut OpenApi) {
     declare_idempotency_keys(spec);
+    describe_if_match(spec);
     declare_error_answers(spec);
     text::forbid_refused_characters(spec);
 }
@@ -77,6 +93,20 @@ fn declare_idempotency_keys(spec: &mut OpenApi) {
     }
 }
 
+/// The `If-Match` a handler declares (`("If-Match" = Option<String>, Header)`, next to its
+/// `IfMatch` extractor; a test checks the two go together) is described once here.
+fn describe_if_match(spec: &mut OpenApi) {
+    for item in spec.paths.paths.values_mut() {
+        for (_, op) in operations_mut(item) {
+            for param in op.parameters.iter_mut().flatten() {
+                if matches!(param, RefOr::T(p) if p.name.eq_ignore_ascii_case("If-Match")) {
+                    *param = RefOr::T(if_match());
+                }
+            }
+        }
+    }
+}
+
 fn is_problem(content: &RefOr<utoipa::openapi::Content>) -> bool {
     matches!(content, RefOr::T(c) if matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location == "#/components/schemas/Problem"))
 }
@@ -99,7 +129,11 @@ fn conventional_errors(op: &Operation) -> Vec<(&'static str, &'static str)> {
             out.push(("400", "`malformed_query`: the form is not UTF-8"));
         }
         out.push(("413", "`payload_too_large`: the body is over the size limit"));
-        out.push(("415", "`unsupported_media_type`: the body is not of a media type listed here"));
+        out.push((
+            "415",
+            "`unsupported_media_type`: the body is not of a media type listed here (`expected` names them); \
+             answered only after 401, 403 and 404",
+        ));
         out.push(("422", "`validation_failed`: the body breaks the schema; `errors` names every field"));
     }
     if params.iter().any(|p| p.parameter_in == ParameterIn::Query) {

@@ -33,7 +33,7 @@ use crate::auth::principal::Principal;
 use crate::democracy::types::MotionKind;
 use crate::democracy::types::ResultCodeCounts;
 use crate::error::{ApiError, Problem};
-use crate::http::export::{self, Format, FormatParam, Table};
+use crate::http::export::{self, Format, FormatParam, Table, XlsxSheet};
 use crate::http::extract::ValidQuery;
 use crate::kernel::money::Bp;
 use crate::state::AppState;
@@ -188,7 +188,7 @@ pub struct DemocracyReportUnit {
     params(DemocracyReportQuery, FormatParam),
     responses(
         (status = 200, description = "The figures, or with `format=csv|xlsx` (or `Accept: text/csv`) a flat table of them", body = DemocracyReport,
-            content((DemocracyReport = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+            content((DemocracyReport = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, description = "congress_id or unit_id unknown or outside your scope", body = Problem),
         (status = 422, body = Problem),

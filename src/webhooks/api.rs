@@ -84,6 +84,7 @@ pub async fn create_webhook(
     ValidJson(body): ValidJson<CreateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::WebhooksManage)?;
+    let body = body.take()?;
     events.check(&body.event_types)?;
     let url = checked_url(&state, &body.url).await?;
     let secret = body.secret.clone().unwrap_or_else(|| format!("whsec_{}", random_token(32)));
@@ -137,6 +138,13 @@ pub async fn update_webhook(
     ValidJson(body): ValidJson<UpdateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::WebhooksManage)?;
+    let id = id.into_inner();
+    let body = body
+        .after(async {
+            let mut conn = state.pool.get().await?;
+            store::get(&mut conn, id).await
+        })
+        .await?;
     events.check(body.event_types.as_deref().unwrap_or_default())?;
     let url = match &body.url {
         Some(raw) => Some(checked_url(&state, raw).await?),
@@ -144,7 +152,7 @@ pub async fn update_webhook(
     };
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let webhook = store::update(&mut conn, id.into_inner(), &body, url.as_deref(), if_match, &actor).await?;
+    let webhook = store::update(&mut conn, id, &body, url.as_deref(), if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), webhook.version).json(webhook))
 }
 
@@ -281,10 +289,17 @@ pub async fn rotate_webhook_secret(
     OptionalJson(body): OptionalJson<RotateWebhookSecret>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::WebhooksManage)?;
+    let id = id.into_inner();
+    let body = body
+        .after(async {
+            let mut conn = state.pool.get().await?;
+            store::get(&mut conn, id).await
+        })
+        .await?;
     let secret = body.secret.unwrap_or_else(|| format!("whsec_{}", random_token(32)));
     let cipher = state.config.encryption_key.encrypt(&secret);
     let mut conn = state.pool.get().await?;
-    let webhook = store::rotate_secret(&mut conn, id.into_inner(), cipher, &Actor::new(&principal, &ctx)).await?;
+    let webhook = store::rotate_secret(&mut conn, id, cipher, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Ok();
     res.insert_header(("Cache-Control", "no-store"));
     Ok(with_etag(&mut res, webhook.version).json(WebhookWithSecret { webhook, secret }))

@@ -641,3 +641,88 @@ async fn a_unit_admin_meets_404_outside_its_subtree_never_403() {
     let found = app.get("/members?q=B00").token(t).send().await.assert_ok(200);
     assert_eq!(found["total"], 0);
 }
+
+/// Operations whose request body is JSON (the body extractors defer their 415).
+fn json_body_operations() -> Vec<Op> {
+    let spec = serde_json::to_value(gonghui::app::openapi()).unwrap();
+    operations()
+        .into_iter()
+        .filter(|op| {
+            let method = op.method.as_str().to_ascii_lowercase();
+            spec["paths"][&op.path][&method]["requestBody"]["content"].get("application/json").is_some()
+        })
+        .collect()
+}
+
+/// 415 never answers before 401, 403 or 404: a `text/plain` body sent to every operation
+/// that reads JSON is 401 without a token, 403 for a role without the permission, 404 at a
+/// missing object for a caller holding every role, and only then 415, naming the media type
+/// expected.
+#[actix_web::test]
+async fn a_body_of_the_wrong_type_is_refused_after_authentication_authorization_and_lookup() {
+    let app = TestApp::spawn().await;
+    let fx = fixtures(&app).await;
+    let every_role: Vec<(Role, Option<i64>)> =
+        Role::ALL.iter().map(|r| (*r, r.is_unit_scoped().then_some(fx.org.root))).collect();
+    let all = app.user(&every_role).await;
+    let mut users = std::collections::HashMap::new();
+    for role in Role::ALL {
+        let unit = role.is_unit_scoped().then_some(fx.org.a);
+        users.insert(format!("{role:?}"), app.user(&[(role, unit)]).await);
+    }
+    let ops = json_body_operations();
+    assert!(ops.len() > 40, "only {} operations read JSON", ops.len());
+    let mut failures = Vec::new();
+    let mut checked = [0; 4];
+    for op in &ops {
+        let Some(access) = expected(&op.id) else { continue };
+        let plain = |path: &str, token: Option<&str>| {
+            let mut req = app.request(op.method.clone(), path).raw("text/plain", "不是 JSON");
+            if let Some(t) = token {
+                req = req.token(t);
+            }
+            req.send()
+        };
+        let (path, known) = concrete_path(op, &fx);
+        if !matches!(access, Public) {
+            let res = plain(&path, None).await;
+            checked[0] += 1;
+            if res.status != 401 {
+                failures.push(format!("{} without a token: {} {}", op.label(), res.status, res.text()));
+            }
+        }
+        if let Needs(p) = access
+            && let Some(role) = Role::ALL.iter().find(|r| !role_permissions(**r).contains(&p))
+        {
+            let res = plain(&path, Some(&users[&format!("{role:?}")].token)).await;
+            checked[1] += 1;
+            if res.status != 403 || problem_code(&res) != "forbidden" {
+                failures.push(format!("{} as {role:?}: {} {}", op.label(), res.status, res.text()));
+            }
+        }
+        if op.path.contains('{') {
+            let missing: String =
+                op.path.split('/').map(|s| if s.starts_with('{') { "999999" } else { s }).collect::<Vec<_>>().join("/");
+            let res = plain(&missing, Some(&all.token)).await;
+            checked[2] += 1;
+            if res.status != 404 {
+                failures.push(format!("{} at a missing object: {} {}", op.label(), res.status, res.text()));
+            }
+        }
+        // (Routes no user role may call, such as the roster sync for API clients, stop at 403.)
+        let some_role_may = match access {
+            Needs(p) => Role::ALL.iter().any(|r| role_permissions(*r).contains(&p)),
+            _ => true,
+        };
+        if known && some_role_may && !matches!(access, Public) {
+            let res = plain(&path, Some(&all.token)).await;
+            checked[3] += 1;
+            let problem: Value = serde_json::from_slice(&res.body).unwrap_or_default();
+            if res.status != 415 || problem["expected"] != "application/json" {
+                failures.push(format!("{} at an existing object: {} {}", op.label(), res.status, res.text()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(checked.iter().all(|n| *n > 10), "checked {checked:?}");
+}

@@ -129,13 +129,32 @@ async fn malformed_bodies_are_problems_never_500() {
         .send()
         .await
         .assert_problem(400, "malformed_json");
-    // Wrong content type.
-    app.post("/units")
+    // Wrong content type: the problem names the type expected, in both languages.
+    let problem = app.post("/units").token(&admin.token).raw("text/plain", "x").send().await;
+    let problem = problem.assert_problem(415, "unsupported_media_type");
+    assert_eq!(problem["expected"], "application/json");
+    assert_eq!(problem["detail"], "不支持的内容类型，应为 application/json。");
+    let problem = app
+        .post("/units")
         .token(&admin.token)
+        .header("accept-language", "en")
         .raw("text/plain", "x")
         .send()
         .await
         .assert_problem(415, "unsupported_media_type");
+    assert_eq!(problem["detail"], "Unsupported content type; expected application/json.");
+    // Uploads and forms name theirs.
+    let problem = app
+        .post("/members/import")
+        .token(&admin.token)
+        .raw("application/json", "{}")
+        .send()
+        .await
+        .assert_problem(415, "unsupported_media_type");
+    assert_eq!(problem["expected"], "text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    let problem =
+        app.post("/auth/token").raw("text/plain", "x").send().await.assert_problem(415, "unsupported_media_type");
+    assert_eq!(problem["expected"], "application/x-www-form-urlencoded");
     // Wrong type, unknown field, missing field, NUL byte: field-level 422s.
     let res = app
         .post("/units")

@@ -283,3 +283,92 @@ fn rules_between_fields_are_in_the_spec() {
     assert_eq!(proofs[2]["required"], json!(["staff_no", "name", "id_card_last6"]));
     assert_eq!(proofs[2]["properties"]["phone_code"]["type"], "null");
 }
+
+/// Exported workbooks are documented as what they are: a binary string, never an array of
+/// integers (what `Vec<u8>` would say).
+#[test]
+fn xlsx_answers_are_binary_strings() {
+    let spec = serde_json::to_value(gonghui::app::openapi()).unwrap();
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let mut seen = 0;
+    for (method, path, op) in operations(&spec) {
+        for (status, response) in op["responses"].as_object().unwrap() {
+            let Some(content) = response["content"].get(xlsx) else { continue };
+            seen += 1;
+            let schema = resolve(&spec, &content["schema"]);
+            assert_eq!(
+                (types(schema), schema["format"].as_str()),
+                (vec!["string"], Some("binary")),
+                "{method} {path} {status}: {schema}"
+            );
+            assert_eq!(schema["contentMediaType"], xlsx, "{method} {path} {status}");
+        }
+    }
+    assert!(seen >= 9, "only {seen} XLSX answers");
+}
+
+/// `If-Match` is declared exactly on the operations whose handler takes the `IfMatch`
+/// extractor (read from the source: annotation and signature of every handler), and the
+/// spec describes it.
+#[test]
+fn if_match_is_declared_exactly_where_a_handler_honours_it() {
+    let mut stack = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    let mut mismatched = Vec::new();
+    let mut honoured = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for chunk in text.split("#[utoipa::path(").skip(1) {
+                let Some((annotation, rest)) = chunk.split_once("\n)]\n") else { continue };
+                let signature = rest.split(") -> ").next().unwrap_or_default();
+                let name = signature.split("fn ").nth(1).and_then(|s| s.split('(').next()).unwrap_or("?");
+                let takes = signature.contains("IfMatch");
+                let declares = annotation.contains("\"If-Match\"");
+                honoured += usize::from(takes);
+                if takes != declares {
+                    mismatched
+                        .push(format!("{}: {name} takes IfMatch: {takes}, declares it: {declares}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(mismatched.is_empty(), "{mismatched:#?}");
+    assert!(honoured >= 15, "only {honoured} handlers honour If-Match");
+    let spec = serde_json::to_value(gonghui::app::openapi()).unwrap();
+    let declared: Vec<Value> = operations(&spec)
+        .into_iter()
+        .flat_map(|(_, _, op)| op["parameters"].as_array().cloned().unwrap_or_default())
+        .filter(|p| p["name"] == "If-Match")
+        .collect();
+    assert_eq!(declared.len(), honoured);
+    for p in declared {
+        assert!(p["in"] == "header" && p["description"].as_str().is_some_and(|d| d.contains("412")), "{p}");
+    }
+}
+
+/// The proposal category is an enum in the spec, and the request types read exactly that enum.
+#[test]
+fn the_proposal_category_is_an_enum() {
+    let spec = serde_json::to_value(gonghui::app::openapi()).unwrap();
+    let codes: Vec<&str> = gonghui::democracy::types::ProposalCategory::all().iter().map(|c| c.as_str()).collect();
+    let schema = &spec["components"]["schemas"]["ProposalCategory"];
+    let listed: Vec<&str> = schema["enum"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(listed, codes);
+    for name in ["CreateProposal", "UpdateProposal"] {
+        let category = &spec["components"]["schemas"][name]["properties"]["category"];
+        assert!(category.to_string().contains("#/components/schemas/ProposalCategory"), "{name}: {category}");
+    }
+    for path in ["/api/v1/proposals", "/api/v1/proposals/public"] {
+        let params = spec["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let category = params.iter().find(|p| p["name"] == "category").unwrap();
+        assert!(category.to_string().contains("#/components/schemas/ProposalCategory"), "{path}: {category}");
+    }
+}

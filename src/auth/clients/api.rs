@@ -48,6 +48,7 @@ pub async fn create_api_client(
     ValidJson(body): ValidJson<CreateApiClient>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ApiClientsManage)?;
+    let body = body.take()?;
     let mut conn = state.pool.get().await?;
     let (client, client_secret) = clients_store::create(&mut conn, &body, &Actor::new(&principal, &ctx)).await?;
     Ok(HttpResponse::Created()
@@ -195,7 +196,7 @@ pub async fn client_token(
     // Media types are case-insensitive (RFC 9110 §8.3.1): `Application/X-WWW-Form-Urlencoded` is a form too.
     let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     if essence != "application/x-www-form-urlencoded" {
-        return Err(ApiError::UnsupportedMediaType);
+        return Err(ApiError::UnsupportedMediaType("application/x-www-form-urlencoded"));
     }
     let bytes = read_body(&req, &mut payload.into_inner(), state.config.body_limit_bytes).await?;
     let form: ClientTokenRequest =

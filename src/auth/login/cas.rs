@@ -65,6 +65,7 @@ pub async fn cas_login(
     ValidJson(body): ValidJson<CasLoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(cas_config) = state.config.cas.as_ref() else { return Err(ApiError::Unconfigured("cas_not_configured")) };
+    let body = body.take()?;
     let limits = [(format!("cas-{}", throttle::ip_key(&client_ip(&req))), state.config.login_max_failures_per_ip)];
     // The attempt counts as a failure unless it succeeds or the fault is not the client's.
     // No connection is held while CAS is called.

@@ -77,6 +77,7 @@ pub async fn create_user(
     ValidJson(body): ValidJson<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::UsersManage)?;
+    let body = body.take()?;
     let (password, generated) = match &body.password {
         Some(p) => (p.clone(), None),
         None => {
@@ -134,13 +135,20 @@ pub async fn update_user(
     ValidJson(body): ValidJson<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::UsersManage)?;
+    let id = id.into_inner();
+    // The user first (404), then the body's type (415); a connection only when it is refused.
+    let body = body
+        .after(async {
+            let mut conn = state.pool.get().await?;
+            users_store::get(&mut conn, id).await
+        })
+        .await?;
     let hashed = match &body.password {
         Some(p) => Some(hash(p.clone()).await?),
         None => None,
     };
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
-    let id = id.into_inner();
     let user = users_store::update(&mut conn, id, &body, hashed, if_match, &actor).await;
     // Committed (or not changed at all): this instance drops the principal now, the others
     // when the database's notification reaches them.
@@ -194,6 +202,7 @@ pub async fn add_grant(
     authorize(&principal, Permission::UsersManage)?;
     let mut conn = state.pool.get().await?;
     let id = id.into_inner();
+    let body = body.after(users_store::get(&mut conn, id)).await?;
     let user = users_store::add_grant(&mut conn, id, &body, &Actor::new(&principal, &ctx)).await;
     state.auth_cache.principals.evict_user(id);
     let user = user?;

@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::audit::Actor;
 use crate::auth::permissions::{Permission, authorize};
 use crate::auth::principal::Principal;
-use crate::democracy::access::CongressAccess;
+use crate::democracy::access::{self, CongressAccess};
 use crate::democracy::congresses::dto::{
     CongressHistoryEntry, CongressQuery, CongressStats, CongressView, CreateCongress, StatsQuery, UpdateCongress,
 };
@@ -21,7 +21,7 @@ use crate::democracy::congresses::store;
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
-use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
+use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table, XlsxSheet};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 use crate::kernel::calendar::today_shanghai;
@@ -46,7 +46,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     params(CongressQuery, PageParams, FormatParam),
     responses(
         (status = 200, description = "A page of congresses, or a CSV/XLSX file of all that match", body = Page<CongressView>,
-            content((Page<CongressView> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+            content((Page<CongressView> = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
     ),
     security(("bearer" = []))
@@ -174,6 +174,7 @@ pub async fn create_congress(
     ValidJson(body): ValidJson<CreateCongress>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesManage)?;
+    let body = body.take()?;
     let mut conn = state.pool.get().await?;
     let congress = store::create(&mut conn, &auth, &body, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Created();
@@ -205,8 +206,10 @@ pub async fn update_congress(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
+    let id = id.into_inner();
+    let body = body.after(access::managed_congress(&mut conn, &auth, id)).await?;
     let actor = Actor::new(&principal, &ctx);
-    let congress = store::update(&mut conn, &auth, id.into_inner(), &body, if_match, &actor).await?;
+    let congress = store::update(&mut conn, &auth, id, &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), congress.version).json(congress))
 }
 

@@ -13,6 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::audit::Actor;
 use crate::auth::permissions::{Permission, authorize};
 use crate::auth::principal::Principal;
+use crate::democracy::access;
 use crate::democracy::delegates::check_ins as check_ins_store;
 use crate::democracy::delegates::dto::{
     AddDelegate, BulkAddDelegates, BulkAddReport, CheckInQuery, CheckInReport, CheckInRequest, CheckInView,
@@ -21,7 +22,7 @@ use crate::democracy::delegates::dto::{
 use crate::democracy::delegates::store;
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
-use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
+use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table, XlsxSheet};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 use crate::state::AppState;
@@ -68,7 +69,7 @@ fn roll_table(items: &[DelegateView]) -> Table {
     params(("id" = i64, Path), DelegateQuery, PageParams, FormatParam),
     responses(
         (status = 200, description = "A page of delegates, or a CSV/XLSX file of all of them", body = Page<DelegateView>,
-            content((Page<DelegateView> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+            content((Page<DelegateView> = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem),
     ),
@@ -122,8 +123,10 @@ pub async fn add_delegate(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
+    let id = id.into_inner();
+    let body = body.after(access::managed_congress(&mut conn, &auth, id)).await?;
     let actor = Actor::new(&principal, &ctx);
-    let delegate = store::add(&mut conn, &auth, id.into_inner(), &body, &actor).await?;
+    let delegate = store::add(&mut conn, &auth, id, &body, &actor).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/congresses/{}/delegates/{}", delegate.congress_id, delegate.id)))
         .json(delegate))
@@ -152,8 +155,10 @@ pub async fn bulk_add_delegates(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
+    let id = id.into_inner();
+    let body = body.after(access::managed_congress(&mut conn, &auth, id)).await?;
     let actor = Actor::new(&principal, &ctx);
-    Ok(HttpResponse::Ok().json(store::bulk_add(&mut conn, &auth, id.into_inner(), &body, &actor).await?))
+    Ok(HttpResponse::Ok().json(store::bulk_add(&mut conn, &auth, id, &body, &actor).await?))
 }
 
 /// One delegate of the congress.
@@ -201,6 +206,13 @@ pub async fn update_delegate(
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let (congress_id, delegate_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
+    let body = body
+        .after(async {
+            access::managed_congress(&mut conn, &auth, congress_id).await?;
+            let roll = store::readable(&mut conn, &auth, congress_id).await?;
+            store::get(&mut conn, &roll, delegate_id).await
+        })
+        .await?;
     let actor = Actor::new(&principal, &ctx);
     Ok(HttpResponse::Ok().json(store::update(&mut conn, &auth, congress_id, delegate_id, &body, &actor).await?))
 }
@@ -252,16 +264,44 @@ pub async fn record_check_ins(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
+    let id = id.into_inner();
+    let body = body.after(access::managed_congress(&mut conn, &auth, id)).await?;
     let actor = Actor::new(&principal, &ctx);
-    Ok(HttpResponse::Ok().json(check_ins_store::check_in(&mut conn, &auth, id.into_inner(), &body, &actor).await?))
+    Ok(HttpResponse::Ok().json(check_ins_store::check_in(&mut conn, &auth, id, &body, &actor).await?))
 }
 
-/// Check-in records, by sitting and delegation.
+/// The check-in sheet (签到表) as exported.
+fn check_in_table(items: &[CheckInView]) -> Table {
+    Table {
+        headers: vec!["会次", "工号", "姓名", "代表团", "身份", "签到状态", "登记时间"],
+        rows: items
+            .iter()
+            .map(|c| {
+                // Shanghai time, as the suggestions sheet shows it.
+                let at = (c.recorded_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string();
+                vec![
+                    c.sitting.to_string(),
+                    c.staff_no.clone(),
+                    c.name.clone(),
+                    c.delegation_unit_name.clone(),
+                    c.kind.label().to_owned(),
+                    c.status.label().to_owned(),
+                    at,
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// Check-in records, by sitting and delegation; with `format=csv|xlsx` (or `Accept:
+/// text/csv`) every matching record as a file (签到表).
 #[utoipa::path(
     tag = "delegates",
-    params(("id" = i64, Path), CheckInQuery, PageParams),
+    params(("id" = i64, Path), CheckInQuery, PageParams, FormatParam),
     responses(
-        (status = 200, body = Page<CheckInView>), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 200, description = "A page of check-ins, or a CSV/XLSX file of all of them", body = Page<CheckInView>,
+            content((Page<CheckInView> = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem),
     ),
     security(("bearer" = []))
@@ -273,12 +313,22 @@ pub async fn list_check_ins(
     id: web::Path<i64>,
     ValidQuery(q): ValidQuery<CheckInQuery>,
     ValidQuery(page): ValidQuery<PageParams>,
+    ValidQuery(format): ValidQuery<FormatParam>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesRead)?;
     let mut conn = state.pool.get().await?;
     let roll = store::readable(&mut conn, &auth, id.into_inner()).await?;
-    let (items, total) = check_ins_store::list_check_ins(&mut conn, &roll, &q, &page).await?;
-    Ok(HttpResponse::Ok().json(page.wrap(items, total)))
+    match export::requested(&req, format.format) {
+        Format::Json => {
+            let (items, total) = check_ins_store::list_check_ins(&mut conn, &roll, &q, &page).await?;
+            Ok(HttpResponse::Ok().json(page.wrap(items, total)))
+        }
+        f => {
+            let items = check_ins_store::list_all_check_ins(&mut conn, &roll, &q, MAX_EXPORT_ROWS).await?;
+            export::respond(check_in_table(&items), f, "check-ins").await
+        }
+    }
 }
 
 /// 代表参会率: per sitting (formal present, excused, absent, observers, rate, quorum), per

@@ -197,17 +197,40 @@ pub async fn list_check_ins(
     let (congress_id, visible) = (roll.congress.id, &roll.visible);
     let count = diesel::sql_query(format!("SELECT count(*) AS n {CHECK_IN_FROM}")).into_boxed();
     let total = bind_check_ins(count, congress_id, visible, filter).get_result::<Count>(conn).await?.n;
+    let items = check_in_rows(conn, roll, filter, page.per_page(), page.offset()).await?;
+    Ok((items, total))
+}
+
+/// Every check-in record the reader sees, up to `max`, in the order of the list (the export).
+#[tracing::instrument(skip_all)]
+pub async fn list_all_check_ins(
+    conn: &mut AsyncPgConnection,
+    roll: &RollAccess,
+    filter: &CheckInQuery,
+    max: i64,
+) -> Result<Vec<CheckInView>, ApiError> {
+    check_in_rows(conn, roll, filter, max, 0).await
+}
+
+async fn check_in_rows(
+    conn: &mut AsyncPgConnection,
+    roll: &RollAccess,
+    filter: &CheckInQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<CheckInView>, ApiError> {
+    let (congress_id, visible) = (roll.congress.id, &roll.visible);
     let select = format!(
         "SELECT c.delegate_id, d.member_id, m.staff_no, m.name, d.kind, d.delegation_unit_id, \
          du.name AS delegation_unit_name, c.sitting, c.status, c.recorded_at {CHECK_IN_FROM} \
          ORDER BY c.sitting, du.path, d.kind, m.staff_no, d.id LIMIT $6 OFFSET $7"
     );
     let rows: Vec<CheckInRow> = bind_check_ins(diesel::sql_query(select).into_boxed(), congress_id, visible, filter)
-        .bind::<BigInt, _>(page.per_page())
-        .bind::<BigInt, _>(page.offset())
+        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(offset)
         .load(conn)
         .await?;
-    let items = rows
+    Ok(rows
         .into_iter()
         .map(|r| CheckInView {
             delegate_id: r.delegate_id,
@@ -221,8 +244,7 @@ pub async fn list_check_ins(
             status: r.status,
             recorded_at: r.recorded_at,
         })
-        .collect();
-    Ok((items, total))
+        .collect())
 }
 
 // ---------------------------------------------------------------- participation

@@ -89,6 +89,7 @@ pub async fn create_department(
     ValidJson(body): ValidJson<CreateDepartment>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::DepartmentsManage)?;
+    let body = body.take()?;
     let mut conn = state.pool.get().await?;
     let department = store::create(&mut conn, &auth, &body, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Created();
@@ -119,8 +120,10 @@ pub async fn update_department(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::DepartmentsManage)?;
     let mut conn = state.pool.get().await?;
+    let id = id.into_inner();
+    let body = body.after(store::get(&mut conn, &Caller::of(&principal), id, false)).await?;
     let actor = Actor::new(&principal, &ctx);
-    let department = store::update(&mut conn, &auth, id.into_inner(), &body, if_match, &actor).await?;
+    let department = store::update(&mut conn, &auth, id, &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), department.version).json(department))
 }
 
@@ -166,8 +169,10 @@ pub async fn add_department_handler(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::DepartmentsManage)?;
     let mut conn = state.pool.get().await?;
+    let id = id.into_inner();
+    let body = body.after(store::get(&mut conn, &Caller::of(&principal), id, false)).await?;
     let actor = Actor::new(&principal, &ctx);
-    let handler = store::add_handler(&mut conn, &auth, id.into_inner(), body.user_id, &actor).await?;
+    let handler = store::add_handler(&mut conn, &auth, id, body.user_id, &actor).await?;
     Ok(HttpResponse::Created().json(handler))
 }
 

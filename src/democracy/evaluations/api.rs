@@ -76,6 +76,7 @@ pub async fn create_evaluation(
     ValidJson(body): ValidJson<CreateCampaign>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::EvaluationsManage)?;
+    let body = body.take()?;
     let mut conn = state.pool.get().await?;
     let campaign = store::create(&mut conn, &auth, &body, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Created();
@@ -123,8 +124,10 @@ pub async fn update_evaluation(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::EvaluationsManage)?;
     let mut conn = state.pool.get().await?;
+    let id = id.into_inner();
+    let body = body.after(store::get(&mut conn, &Caller::of(&principal), id)).await?;
     let actor = Actor::new(&principal, &ctx);
-    let campaign = store::update(&mut conn, &auth, id.into_inner(), &body, if_match, &actor).await?;
+    let campaign = store::update(&mut conn, &auth, id, &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), campaign.version).json(campaign))
 }
 
@@ -209,8 +212,10 @@ pub async fn submit_evaluation_sheet(
     LargeJson(body): LargeJson<SubmitSheet>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
+    let (id, me) = (id.into_inner(), Caller::of(&principal));
+    let body = body.after(store::get(&mut conn, &me, id)).await?;
     let actor = Actor::new(&principal, &ctx);
-    let receipt = store::submit_sheet(&mut conn, id.into_inner(), &Caller::of(&principal), &body, &actor).await?;
+    let receipt = store::submit_sheet(&mut conn, id, &me, &body, &actor).await?;
     Ok(HttpResponse::Created().json(receipt))
 }
 

@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::audit::Actor;
 use crate::auth::permissions::{Caller, Permission, authorize};
 use crate::auth::principal::Principal;
-use crate::democracy::access::CongressAccess;
+use crate::democracy::access::{self, CongressAccess};
 use crate::democracy::motions::dto::{
     BallotAccepted, CastBallot, CreateMotion, MotionHistoryEntry, MotionQuery, MotionResult, MotionView, MyMotion,
     UpdateMotion,
@@ -21,7 +21,7 @@ use crate::democracy::motions::store;
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
-use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
+use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table, XlsxSheet};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 use crate::state::AppState;
@@ -42,7 +42,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 /// The export sheet: the motions and their frozen results (counts only).
 fn motion_table(items: &[MotionView]) -> Table {
-    let count = |v: Option<i32>| v.map(|n| n.to_string()).unwrap_or_default();
+    let count = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
     Table {
         headers: vec![
             "编号",
@@ -70,13 +70,13 @@ fn motion_table(items: &[MotionView]) -> Table {
                     m.sitting.to_string(),
                     m.status.label().to_owned(),
                     count(r.map(|r| r.formal_total)),
-                    count(r.map(|r| r.present_count)),
-                    count(r.map(|r| r.expected_count)),
-                    count(r.map(|r| r.for_count)),
-                    count(r.map(|r| r.against_count)),
-                    count(r.map(|r| r.abstain_count)),
-                    r.map(|r| if r.quorum_met { "达到" } else { "未达到" }).unwrap_or_default().to_owned(),
-                    r.map(|r| if r.passed { "通过" } else { "未通过" }).unwrap_or_default().to_owned(),
+                    count(r.map(|r| r.present)),
+                    count(r.map(|r| r.expected)),
+                    count(r.and_then(|r| r.for_count)),
+                    count(r.and_then(|r| r.against_count)),
+                    count(r.and_then(|r| r.abstain_count)),
+                    r.map(|r| if r.quorum.met { "达到" } else { "未达到" }).unwrap_or_default().to_owned(),
+                    r.and_then(|r| r.passed).map(|p| if p { "通过" } else { "未通过" }).unwrap_or_default().to_owned(),
                 ]
             })
             .collect(),
@@ -91,7 +91,7 @@ fn motion_table(items: &[MotionView]) -> Table {
     params(("id" = i64, Path, description = "Congress id"), MotionQuery, PageParams, FormatParam),
     responses(
         (status = 200, description = "A page of motions, or with `format=csv|xlsx` (or `Accept: text/csv`) a file of every matching motion with its result", body = Page<MotionView>,
-            content((Page<MotionView> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+            content((Page<MotionView> = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem),
     ),
     security(("bearer" = []))
@@ -139,7 +139,9 @@ pub async fn create_motion(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
-    let motion = store::create(&mut conn, &auth, id.into_inner(), &body, &Actor::new(&principal, &ctx)).await?;
+    let id = id.into_inner();
+    let body = body.after(access::managed_congress(&mut conn, &auth, id)).await?;
+    let motion = store::create(&mut conn, &auth, id, &body, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Created();
     res.insert_header(("Location", format!("/api/v1/motions/{}", motion.id)));
     Ok(with_etag(&mut res, motion.version).json(motion))
@@ -205,8 +207,15 @@ pub async fn update_motion(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::CongressesManage)?;
     let mut conn = state.pool.get().await?;
+    let id = id.into_inner();
+    let body = body
+        .after(async {
+            let access = CongressAccess::of(&mut conn, &principal).await?;
+            store::get(&mut conn, &access, id).await
+        })
+        .await?;
     let actor = Actor::new(&principal, &ctx);
-    let motion = store::update(&mut conn, &auth, id.into_inner(), &body, if_match, &actor).await?;
+    let motion = store::update(&mut conn, &auth, id, &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), motion.version).json(motion))
 }
 
@@ -288,6 +297,7 @@ pub async fn cast_ballot(
     let mut conn = state.pool.get().await?;
     let access = CongressAccess::of(&mut conn, &principal).await?;
     let motion_id = id.into_inner();
+    let body = body.after(store::get(&mut conn, &access, motion_id)).await?;
     store::cast_ballot(
         &mut conn,
         &access,

@@ -54,19 +54,6 @@ pub struct UpdateMotion {
     pub sitting: Option<i16>,
 }
 
-/// The figures frozen when voting closed (counts only).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct FrozenResult {
-    pub formal_total: i32,
-    pub present_count: i32,
-    pub expected_count: i32,
-    pub for_count: i32,
-    pub against_count: i32,
-    pub abstain_count: i32,
-    pub quorum_met: bool,
-    pub passed: bool,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MotionView {
     pub id: i64,
@@ -79,8 +66,8 @@ pub struct MotionView {
     pub status: MotionStatus,
     pub voting_opened_at: Option<DateTime<Utc>>,
     pub voting_closed_at: Option<DateTime<Utc>>,
-    /// Present once voting has closed.
-    pub result: Option<FrozenResult>,
+    /// Present once voting has closed: the same object as `GET /motions/{id}/result`.
+    pub result: Option<MotionResult>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -118,8 +105,9 @@ pub struct MajorityView {
     pub votes_needed: i64,
 }
 
-/// A motion's result. While voting: turnout only (`cast`, `not_voted`), no per-choice
-/// counts and no verdict; after close: the frozen figures.
+/// A motion's result, one shape wherever it appears (`GET /motions/{id}/result`, and
+/// `result` of a closed motion). While voting: turnout only (`cast`, `not_voted`), no
+/// per-choice counts and no verdict; after close: the figures frozen at close.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MotionResult {
     pub motion_id: i64,

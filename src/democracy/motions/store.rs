@@ -20,11 +20,11 @@ use crate::audit::{self, Actor};
 use crate::auth::permissions::{Authorized, Caller};
 use crate::democracy::access::{self, CongressAccess, CongressRef};
 use crate::democracy::motions::dto::{
-    CreateMotion, FrozenResult, MajorityView, MotionHistoryEntry, MotionQuery, MotionResult, MotionView, MyMotion,
-    QuorumView, UpdateMotion,
+    CreateMotion, MajorityView, MotionHistoryEntry, MotionQuery, MotionResult, MotionView, MyMotion, QuorumView,
+    UpdateMotion,
 };
 use crate::democracy::motions::rules as motions_rules;
-use crate::democracy::motions::rules::{Attendance, Tally};
+use crate::democracy::motions::rules::{Attendance, Tally, VotingRule};
 use crate::democracy::motions::rules::{MotionAction, motion_transition};
 use crate::democracy::types::{Choice, CongressStatus, MotionKind, MotionStatus};
 use crate::error::ApiError;
@@ -62,23 +62,29 @@ impl MotionRow {
         self.status
     }
 
-    fn frozen(&self) -> Option<FrozenResult> {
+    fn frozen(&self) -> Option<Frozen> {
         if self.status() != MotionStatus::Closed {
             return None;
         }
-        Some(FrozenResult {
-            formal_total: self.formal_total?,
-            present_count: self.present_count?,
-            expected_count: self.expected_count?,
-            for_count: self.for_count?,
-            against_count: self.against_count?,
-            abstain_count: self.abstain_count?,
+        let n = |v: Option<i32>| v.map(i64::from);
+        Some(Frozen {
+            attendance: Attendance {
+                formal_total: n(self.formal_total)?,
+                present: n(self.present_count)?,
+                excused: n(self.formal_total)? - n(self.expected_count)?,
+            },
+            tally: Tally {
+                for_count: n(self.for_count)?,
+                against_count: n(self.against_count)?,
+                abstain_count: n(self.abstain_count)?,
+            },
             quorum_met: self.quorum_met?,
             passed: self.passed?,
         })
     }
 
-    fn view(&self) -> MotionView {
+    /// The motion as shown; once closed, with the same result `GET /motions/{id}/result` gives.
+    fn view(&self, rule: &VotingRule) -> MotionView {
         MotionView {
             id: self.id,
             congress_id: self.congress_id,
@@ -89,11 +95,60 @@ impl MotionRow {
             status: self.status(),
             voting_opened_at: self.voting_opened_at,
             voting_closed_at: self.voting_closed_at,
-            result: self.frozen(),
+            result: self.frozen().map(|f| figures(self.id, self.status(), rule, &f.attendance, &f.tally, Some(&f))),
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
+    }
+}
+
+/// The figures frozen on the motion when voting closed (the verdict is never re-decided).
+struct Frozen {
+    attendance: Attendance,
+    tally: Tally,
+    quorum_met: bool,
+    passed: bool,
+}
+
+/// The one shape of a motion's result, live (turnout only) or frozen (with the counts and
+/// the verdict recorded at close).
+fn figures(
+    motion_id: i64,
+    status: MotionStatus,
+    rule: &VotingRule,
+    att: &Attendance,
+    tally: &Tally,
+    frozen: Option<&Frozen>,
+) -> MotionResult {
+    let decision = motions_rules::decide(rule, att, tally);
+    let show = motions_rules::choices_visible(status) && frozen.is_some();
+    let cast = tally.cast();
+    MotionResult {
+        motion_id,
+        status,
+        is_final: show,
+        formal_total: att.formal_total,
+        present: att.present,
+        expected: att.expected(),
+        cast,
+        not_voted: (att.formal_total - cast).max(0),
+        for_count: show.then_some(tally.for_count),
+        against_count: show.then_some(tally.against_count),
+        abstain_count: show.then_some(tally.abstain_count),
+        quorum: QuorumView {
+            met: frozen.map_or(decision.quorum_met, |f| f.quorum_met),
+            needed: decision.quorum_needed,
+            num: rule.quorum_num,
+            den: rule.quorum_den,
+            inclusive: rule.quorum_inclusive,
+        },
+        majority: MajorityView {
+            base: rule.majority_base,
+            denominator: decision.majority_denominator,
+            votes_needed: decision.votes_needed,
+        },
+        passed: frozen.map(|f| f.passed),
     }
 }
 
@@ -182,7 +237,7 @@ pub async fn list(
         .select(MotionRow::as_select())
         .load(conn)
         .await?;
-    Ok((rows.iter().map(MotionRow::view).collect(), total))
+    Ok((rows.iter().map(|r| r.view(&congress.rule)).collect(), total))
 }
 
 #[tracing::instrument(skip_all, fields(id = id))]
@@ -190,7 +245,7 @@ pub async fn get(conn: &mut AsyncPgConnection, access: &CongressAccess, id: i64)
     let motion = row(conn, id).await?;
     let congress = access::congress(conn, motion.congress_id).await?;
     access.ensure_sees(&congress)?;
-    Ok(motion.view())
+    Ok(motion.view(&congress.rule))
 }
 
 /// The motion's changes, oldest first, for those who may see the motion.
@@ -287,61 +342,22 @@ async fn cast_count(conn: &mut AsyncPgConnection, motion_id: i64) -> Result<i64,
 }
 
 /// The result: live turnout while voting (no per-choice counts, no verdict), the frozen
-/// figures after close.
+/// figures after close — the same object `GET /motions/{id}` carries once closed.
 #[tracing::instrument(skip_all, fields(id = id))]
 pub async fn result(conn: &mut AsyncPgConnection, access: &CongressAccess, id: i64) -> Result<MotionResult, ApiError> {
     let motion = row(conn, id).await?;
     let congress = access::congress(conn, motion.congress_id).await?;
     access.ensure_sees(&congress)?;
-    let rule = congress.rule;
-    let status = motion.status();
-    let (att, tally) = match motion.frozen() {
-        Some(f) => (
-            Attendance {
-                formal_total: i64::from(f.formal_total),
-                present: i64::from(f.present_count),
-                excused: i64::from(f.formal_total - f.expected_count),
-            },
-            Tally {
-                for_count: i64::from(f.for_count),
-                against_count: i64::from(f.against_count),
-                abstain_count: i64::from(f.abstain_count),
-            },
-        ),
-        None => (attendance(conn, congress.id, motion.sitting).await?, Tally::default()),
-    };
-    let cast = if motions_rules::choices_visible(status) { tally.cast() } else { cast_count(conn, id).await? };
-    let decision = motions_rules::decide(&rule, &att, &tally);
-    let show = motions_rules::choices_visible(status);
-    Ok(MotionResult {
-        motion_id: id,
-        status,
-        is_final: show,
-        formal_total: att.formal_total,
-        present: att.present,
-        expected: att.expected(),
-        cast,
-        not_voted: (att.formal_total - cast).max(0),
-        for_count: show.then_some(tally.for_count),
-        against_count: show.then_some(tally.against_count),
-        abstain_count: show.then_some(tally.abstain_count),
-        quorum: QuorumView {
-            met: match motion.frozen() {
-                Some(f) => f.quorum_met,
-                None => decision.quorum_met,
-            },
-            needed: decision.quorum_needed,
-            num: rule.quorum_num,
-            den: rule.quorum_den,
-            inclusive: rule.quorum_inclusive,
-        },
-        majority: MajorityView {
-            base: rule.majority_base,
-            denominator: decision.majority_denominator,
-            votes_needed: decision.votes_needed,
-        },
-        passed: motion.frozen().map(|f| f.passed),
-    })
+    if let Some(f) = motion.frozen() {
+        return Ok(figures(id, motion.status(), &congress.rule, &f.attendance, &f.tally, Some(&f)));
+    }
+    let att = attendance(conn, congress.id, motion.sitting).await?;
+    // Turnout from the receipts; the choices stay hidden until close.
+    let cast = cast_count(conn, id).await?;
+    let mut live = figures(id, motion.status(), &congress.rule, &att, &Tally::default(), None);
+    live.cast = cast;
+    live.not_voted = (att.formal_total - cast).max(0);
+    Ok(live)
 }
 
 /// Motions in voting where the member is a formal delegate and has not voted yet.
@@ -427,7 +443,7 @@ pub async fn create(
             .get_result(conn)
             .await?;
         write_history(conn, id, "create", None, MotionStatus::Draft, actor).await?;
-        let view = row(conn, id).await?.view();
+        let view = row(conn, id).await?.view(&congress.rule);
         audit::record(conn, actor, "motion.create", "motion", id, audit::NONE, Some(&view)).await?;
         Ok(view)
     })
@@ -462,8 +478,9 @@ pub async fn update(
             ))
             .execute(conn)
             .await?;
-        let after = row(conn, id).await?.view();
-        audit::record(conn, actor, "motion.update", "motion", id, Some(&before.view()), Some(&after)).await?;
+        let after = row(conn, id).await?.view(&congress.rule);
+        audit::record(conn, actor, "motion.update", "motion", id, Some(&before.view(&congress.rule)), Some(&after))
+            .await?;
         Ok(after)
     })
     .await
@@ -495,8 +512,17 @@ pub async fn open_voting(
             .execute(conn)
             .await?;
         write_history(conn, id, MotionAction::OpenVoting.name(), Some(before.status()), to, actor).await?;
-        let after = row(conn, id).await?.view();
-        audit::record(conn, actor, "motion.open_voting", "motion", id, Some(&before.view()), Some(&after)).await?;
+        let after = row(conn, id).await?.view(&congress.rule);
+        audit::record(
+            conn,
+            actor,
+            "motion.open_voting",
+            "motion",
+            id,
+            Some(&before.view(&congress.rule)),
+            Some(&after),
+        )
+        .await?;
         Ok(after)
     })
     .await
@@ -544,8 +570,17 @@ pub async fn close_voting(
             .execute(conn)
             .await?;
         write_history(conn, id, MotionAction::CloseVoting.name(), Some(before.status()), to, actor).await?;
-        let after = row(conn, id).await?.view();
-        audit::record(conn, actor, "motion.close_voting", "motion", id, Some(&before.view()), Some(&after)).await?;
+        let after = row(conn, id).await?.view(&congress.rule);
+        audit::record(
+            conn,
+            actor,
+            "motion.close_voting",
+            "motion",
+            id,
+            Some(&before.view(&congress.rule)),
+            Some(&after),
+        )
+        .await?;
         let event = json!({
             "motion_id": id,
             "congress_id": congress.id,

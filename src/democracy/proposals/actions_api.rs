@@ -16,6 +16,7 @@ use crate::democracy::proposals::dto::{
     AssignBody, CommentBody, CosignBody, ExtensionBody, FeedbackBody, MergeBody, ProposalView, ReasonBody, ReopenBody,
     ReplyBody,
 };
+use crate::democracy::proposals::store as proposals_store;
 use crate::democracy::proposals::workflow as proposals_workflow;
 use crate::democracy::proposals::workflow::Acting;
 use crate::error::{ApiError, Problem};
@@ -54,13 +55,24 @@ fn respond(p: ProposalView) -> HttpResponse {
     with_etag(&mut HttpResponse::Ok(), p.version).json(p)
 }
 
-/// The body every action shares: the caller's standing, then one workflow call.
+/// The body every action shares: the caller's standing, then one workflow call. With a
+/// request body: the proposal is looked up before a body of the wrong type is refused (404
+/// before 415).
 macro_rules! act {
     ($state:ident, $principal:ident, $ctx:ident, $id:ident, |$conn:ident, $a:ident, $pid:ident| $call:expr) => {{
         let (mut conn, viewer) = standing(&$state, &$principal).await?;
         let actor = Actor::new(&$principal, &$ctx);
         let acting = Acting { config: &$state.config, viewer: &viewer, actor: &actor };
         let ($conn, $a, $pid) = (&mut conn, &acting, $id.into_inner());
+        Ok(respond($call.await?))
+    }};
+    ($state:ident, $principal:ident, $ctx:ident, $id:ident, $body:ident, |$conn:ident, $a:ident, $pid:ident| $call:expr) => {{
+        let (mut conn, viewer) = standing(&$state, &$principal).await?;
+        let id = $id.into_inner();
+        let $body = $body.after(proposals_store::get(&mut conn, &viewer, id)).await?;
+        let actor = Actor::new(&$principal, &$ctx);
+        let acting = Acting { config: &$state.config, viewer: &viewer, actor: &actor };
+        let ($conn, $a, $pid) = (&mut conn, &acting, id);
         Ok(respond($call.await?))
     }};
 }
@@ -98,7 +110,7 @@ pub async fn cosign_proposal(
     id: web::Path<i64>,
     ValidJson(body): ValidJson<CosignBody>,
 ) -> Result<HttpResponse, ApiError> {
-    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::cosign(conn, a, id, &body))
+    act!(state, principal, ctx, id, body, |conn, a, id| proposals_workflow::cosign(conn, a, id, &body))
 }
 
 /// The proposer withdraws the proposal before the committee decides.
@@ -117,7 +129,7 @@ pub async fn withdraw_proposal(
     id: web::Path<i64>,
     OptionalJson(body): OptionalJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
-    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::withdraw(conn, a, id, &body))
+    act!(state, principal, ctx, id, body, |conn, a, id| proposals_workflow::withdraw(conn, a, id, &body))
 }
 
 /// 立案: the committee accepts the proposal, which gets its number (`2023-TA-001`, in order of acceptance).
@@ -137,7 +149,7 @@ pub async fn accept_proposal(
     OptionalJson(body): OptionalJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::accept(conn, a, id, &body))
+    act!(state, principal, ctx, id, body, |conn, a, id| proposals_decisions::accept(conn, a, id, &body))
 }
 
 /// 不予立案, with the reason the proposer reads.
@@ -157,7 +169,7 @@ pub async fn decline_proposal(
     ValidJson(body): ValidJson<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::decline(conn, a, id, &body))
+    act!(state, principal, ctx, id, body, |conn, a, id| proposals_decisions::decline(conn, a, id, &body))
 }
 
 /// Converts the proposal (under review or declined) into a suggestion.
@@ -177,7 +189,7 @@ pub async fn convert_proposal(
     OptionalJson(body): OptionalJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::convert(conn, a, id, &body))
+    act!(state, principal, ctx, id, body, |conn, a, id| proposals_decisions::convert(conn, a, id, &body))
 }
 
 /// 并案: merges the proposal into another of the same congress; its proposers become co-proposers there.
@@ -197,7 +209,7 @@ pub async fn merge_proposal(
     ValidJson(body): ValidJson<MergeBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::merge(conn, a, id, &body))
+    act!(state, principal, ctx, id, body, |conn, a, id| proposals_decisions::merge(conn, a, id, &body))
 }
 
 /// 交办: the lead and co-handling departments and the reply deadline (default: the congress's reply window). Allowed again until the reply.
@@ -217,7 +229,7 @@ pub async fn assign_proposal(
     ValidJson(body): ValidJson<AssignBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::assign(conn, a, id, &body))
+    act!(state, principal, ctx, id, body, |conn, a, id| proposals_decisions::assign(conn, a, id, &body))
 }
 
 /// The lead department asks for more time (at most the congress's `max_extension_days`, once).
@@ -237,7 +249,7 @@ pub async fn request_proposal_extension(
     ValidJson(body): ValidJson<ExtensionBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsReply)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::request_extension(conn, a, id, &body))
+    act!(state, principal, ctx, id, body, |conn, a, id| proposals_workflow::request_extension(conn, a, id, &body))
 }
 
 /// The committee approves the requested extension: the deadline moves.
@@ -257,7 +269,7 @@ pub async fn approve_proposal_extension(
     OptionalJson(body): OptionalJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::decide_extension(conn, a, id, true, &body))
+    act!(state, principal, ctx, id, body, |conn, a, id| proposals_decisions::decide_extension(conn, a, id, true, &body))
 }
 
 /// The committee refuses the requested extension.
@@ -277,7 +289,9 @@ pub async fn reject_proposal_extension(
     OptionalJson(body): OptionalJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::decide_extension(conn, a, id, false, &body))
+    act!(state, principal, ctx, id, body, |conn, a, id| proposals_decisions::decide_extension(
+        conn, a, id, false, &body
+    ))
 }
 
 /// A handler of the lead department replies, with a result code (A solved · B in progress · C planned · D for reference). Whether it was on time is recorded; the proposer's feedback window opens.
@@ -297,7 +311,7 @@ pub async fn reply_proposal(
     ValidJson(body): ValidJson<ReplyBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsReply)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::reply(conn, a, id, &body))
+    act!(state, principal, ctx, id, body, |conn, a, id| proposals_workflow::reply(conn, a, id, &body))
 }
 
 /// The proposer's verdict on the reply: satisfied, basically satisfied or unsatisfied (the committee may then reopen it once).
@@ -316,7 +330,7 @@ pub async fn give_proposal_feedback(
     id: web::Path<i64>,
     ValidJson(body): ValidJson<FeedbackBody>,
 ) -> Result<HttpResponse, ApiError> {
-    act!(state, principal, ctx, id, |conn, a, id| proposals_workflow::feedback(conn, a, id, &body))
+    act!(state, principal, ctx, id, body, |conn, a, id| proposals_workflow::feedback(conn, a, id, &body))
 }
 
 /// One re-handling after an unsatisfied verdict (409 `reopen_requires_unsatisfied`, `rehandle_used`).
@@ -336,7 +350,7 @@ pub async fn reopen_proposal(
     OptionalJson(body): OptionalJson<ReopenBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::reopen(conn, a, id, &body))
+    act!(state, principal, ctx, id, body, |conn, a, id| proposals_decisions::reopen(conn, a, id, &body))
 }
 
 /// 办结: after the proposer's feedback, or once the feedback window has passed without one.
@@ -356,5 +370,5 @@ pub async fn close_proposal(
     OptionalJson(body): OptionalJson<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&principal, Permission::ProposalsDecide)?;
-    act!(state, principal, ctx, id, |conn, a, id| proposals_decisions::close(conn, a, id, &body))
+    act!(state, principal, ctx, id, body, |conn, a, id| proposals_decisions::close(conn, a, id, &body))
 }

@@ -22,7 +22,7 @@ use crate::democracy::proposals::{drafts as proposals_drafts, lists, report as p
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
-use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
+use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table, XlsxSheet};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 use crate::state::AppState;
@@ -83,7 +83,7 @@ fn summary_table(items: &[ProposalSummary]) -> Table {
     params(ProposalQuery, PageParams, FormatParam),
     responses(
         (status = 200, description = "A page of proposals, or a CSV/XLSX file of all matching ones", body = Page<ProposalSummary>,
-            content((Page<ProposalSummary> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+            content((Page<ProposalSummary> = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
     ),
     security(("bearer" = []))
@@ -149,6 +149,7 @@ pub async fn create_proposal(
     ctx: RequestContext,
     ValidJson(body): ValidJson<CreateProposal>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.take()?;
     let mut conn = state.pool.get().await?;
     let p = proposals_drafts::create(&mut conn, &Caller::of(&principal), &body, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Created();
@@ -199,8 +200,10 @@ pub async fn update_proposal(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let viewer = ProposalAccess::of(&mut conn, &principal).await?;
+    let id = id.into_inner();
+    let body = body.after(store::get(&mut conn, &viewer, id)).await?;
     let actor = Actor::new(&principal, &ctx);
-    let p = proposals_drafts::update(&mut conn, &viewer, id.into_inner(), &body, if_match, &actor).await?;
+    let p = proposals_drafts::update(&mut conn, &viewer, id, &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), p.version).json(p))
 }
 

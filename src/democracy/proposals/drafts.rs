@@ -6,7 +6,7 @@ use crate::democracy::error::DemocracyError;
 use std::collections::HashSet;
 
 use chrono::Utc;
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 
@@ -19,19 +19,7 @@ use crate::democracy::proposals::store;
 use crate::democracy::types::ProposalStatus;
 use crate::error::{ApiError, FieldIssue};
 use crate::http::etag::IfMatch;
-use crate::schema::{delegates, proposal_cosigners, proposal_history, proposals, suggestion_categories};
-
-/// 422 unless the category exists.
-async fn check_category(conn: &mut AsyncPgConnection, category: &str) -> Result<(), ApiError> {
-    let found: Option<String> =
-        suggestion_categories::table.find(category).select(suggestion_categories::code).first(conn).await.optional()?;
-    match found {
-        Some(_) => Ok(()),
-        None => {
-            Err(ApiError::Validation(vec![FieldIssue::new("category", "unknown_category").with("value", category)]))
-        }
-    }
-}
+use crate::schema::{delegates, proposal_cosigners, proposal_history, proposals};
 
 /// Field issues for the invited co-signers: each a formal delegate of the congress, not the
 /// proposer, listed once.
@@ -91,7 +79,6 @@ pub async fn create(
             })?;
             let delegate = access::formal_delegate(conn, me, congress.id).await?;
             congress.ensure_not_closed()?;
-            check_category(conn, &body.category).await?;
             let issues = cosigner_issues_unchecked(conn, congress.id, delegate.id, &body.cosigner_delegate_ids).await?;
             if !issues.is_empty() {
                 return Err(ApiError::Validation(issues));
@@ -102,7 +89,7 @@ pub async fn create(
                     proposals::proposer_delegate_id.eq(delegate.id),
                     proposals::by_delegation.eq(body.by_delegation),
                     proposals::title.eq(body.title.trim()),
-                    proposals::category.eq(&body.category),
+                    proposals::category.eq(body.category.as_str()),
                     proposals::cause.eq(&body.cause),
                     proposals::analysis.eq(&body.analysis),
                     proposals::measures.eq(&body.measures),
@@ -162,9 +149,6 @@ pub async fn update(
             ProposalStatus::Submitted if !text_changes => {}
             _ => return Err(DemocracyError::ProposalLocked.into()),
         }
-        if let Some(category) = &body.category {
-            check_category(conn, category).await?;
-        }
         if let Some(ids) = &body.cosigner_delegate_ids {
             let issues = cosigner_issues_unchecked(conn, c.congress_id, c.proposer_delegate_id, ids).await?;
             if !issues.is_empty() {
@@ -196,7 +180,7 @@ pub async fn update(
         diesel::update(proposals::table.filter(proposals::id.eq(id)))
             .set((
                 body.title.as_deref().map(|t| proposals::title.eq(t.trim().to_owned())),
-                body.category.as_ref().map(|v| proposals::category.eq(v.clone())),
+                body.category.map(|v| proposals::category.eq(v.as_str())),
                 body.cause.as_ref().map(|v| proposals::cause.eq(v.clone())),
                 body.analysis.as_ref().map(|v| proposals::analysis.eq(v.clone())),
                 body.measures.as_ref().map(|v| proposals::measures.eq(v.clone())),

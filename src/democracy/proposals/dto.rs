@@ -3,16 +3,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
-use crate::democracy::types::{CosignStatus, DepartmentRole, ExtensionStatus, Feedback, ProposalStatus, ResultCode};
+use crate::democracy::types::{
+    CosignStatus, DepartmentRole, ExtensionStatus, Feedback, ProposalCategory, ProposalStatus, ResultCode,
+};
 
 use crate::http::validators::clean_text;
-
-fn category_code(v: &str) -> Result<(), ValidationError> {
-    let ok = (1..=32).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-    if ok { Ok(()) } else { Err(ValidationError::new("invalid_format")) }
-}
 
 /// A new proposal (a draft): one issue per proposal (一事一案) with its cause (案由), the
 /// analysis (理由) and the measures proposed (建议).
@@ -25,10 +22,9 @@ pub struct CreateProposal {
     #[validate(length(min = 1, max = 200), custom(function = "clean_text"))]
     #[schema(min_length = 1, max_length = 200, example = "关于增设校园电动车充电设施的提案", extensions(("x-text" = json!("not_blank"))))]
     pub title: String,
-    /// A suggestion category code (`GET /suggestions/categories`).
-    #[validate(custom(function = "category_code"))]
-    #[schema(example = "logistics", pattern = "^[a-z_]{1,32}$")]
-    pub category: String,
+    /// One of the nine categories (`GET /suggestions/categories` names them).
+    #[schema(example = "logistics")]
+    pub category: ProposalCategory,
     #[validate(length(min = 1, max = 5000), custom(function = "clean_text"))]
     #[schema(min_length = 1, max_length = 5000, extensions(("x-text" = json!("not_blank"))))]
     pub cause: String,
@@ -56,9 +52,7 @@ pub struct UpdateProposal {
     #[validate(length(min = 1, max = 200), custom(function = "clean_text"))]
     #[schema(min_length = 1, max_length = 200, extensions(("x-text" = json!("not_blank"))))]
     pub title: Option<String>,
-    #[validate(custom(function = "category_code"))]
-    #[schema(pattern = "^[a-z_]{1,32}$")]
-    pub category: Option<String>,
+    pub category: Option<ProposalCategory>,
     #[validate(length(min = 1, max = 5000), custom(function = "clean_text"))]
     #[schema(min_length = 1, max_length = 5000, extensions(("x-text" = json!("not_blank"))))]
     pub cause: Option<String>,
@@ -340,9 +334,7 @@ pub struct ProposalQuery {
     #[param(minimum = 1)]
     pub congress_id: Option<i64>,
     pub status: Option<ProposalStatus>,
-    #[validate(custom(function = "category_code"))]
-    #[param(pattern = "^[a-z_]{1,32}$")]
-    pub category: Option<String>,
+    pub category: Option<ProposalCategory>,
     /// Proposals this department leads or co-handles.
     #[validate(range(min = 1))]
     #[param(minimum = 1)]
@@ -361,9 +353,7 @@ pub struct PublicProposalQuery {
     #[validate(range(min = 1))]
     #[param(minimum = 1)]
     pub congress_id: Option<i64>,
-    #[validate(custom(function = "category_code"))]
-    #[param(pattern = "^[a-z_]{1,32}$")]
-    pub category: Option<String>,
+    pub category: Option<ProposalCategory>,
     #[validate(length(min = 1, max = 100))]
     #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,

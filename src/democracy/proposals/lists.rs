@@ -114,8 +114,8 @@ fn filtered<'a>(q: &ProposalQuery) -> proposals::BoxedQuery<'a, diesel::pg::Pg> 
     if let Some(s) = q.status {
         query = query.filter(proposals::status.eq(s.as_str()));
     }
-    if let Some(cat) = &q.category {
-        query = query.filter(proposals::category.eq(cat.clone()));
+    if let Some(cat) = q.category {
+        query = query.filter(proposals::category.eq(cat.as_str()));
     }
     if let Some(d) = q.department_id {
         let handled = proposal_departments::table
@@ -182,12 +182,8 @@ pub async fn public_list(
     q: &PublicProposalQuery,
     page: &PageParams,
 ) -> Result<(Vec<PublicProposal>, i64), ApiError> {
-    let base = ProposalQuery {
-        congress_id: q.congress_id,
-        category: q.category.clone(),
-        q: q.q.clone(),
-        ..ProposalQuery::default()
-    };
+    let base =
+        ProposalQuery { congress_id: q.congress_id, category: q.category, q: q.q.clone(), ..ProposalQuery::default() };
     let total: i64 = filtered(&base).filter(proposals::status.eq_any(PUBLIC_STATUSES)).count().get_result(conn).await?;
     let rows: Vec<SummaryRow> = filtered(&base)
         .filter(proposals::status.eq_any(PUBLIC_STATUSES))

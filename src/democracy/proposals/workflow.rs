@@ -319,7 +319,10 @@ pub async fn cosign(
                 .execute(conn)
                 .await?;
         }
-        let comment = format!("代表 {delegate_id} {}", answer.label());
+        // The delegate by name (their member's), as the co-signer list shows them.
+        let names = store::briefs_unchecked(conn, &[delegate_id]).await?;
+        let who = names.get(&delegate_id).map_or_else(|| format!("#{delegate_id}"), |b| b.name.clone());
+        let comment = format!("{who} {}", answer.label());
         record_transition(conn, a, &c, action, to, Some(&comment)).await
     })
 }

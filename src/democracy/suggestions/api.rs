@@ -18,7 +18,7 @@ use crate::democracy::suggestions::store::{self as store, SuggestionAccess};
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
-use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
+use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table, XlsxSheet};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams};
 use crate::state::AppState;
@@ -110,7 +110,7 @@ fn suggestion_table(items: &[SuggestionView]) -> Table {
     tag = "suggestions",
     params(SuggestionQuery, PageParams, FormatParam),
     responses((status = 200, description = "A page of suggestions, or with `format=csv|xlsx` (or `Accept: text/csv`) a file of every matching one", body = Page<SuggestionView>,
-        content((Page<SuggestionView> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        content((Page<SuggestionView> = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
@@ -152,6 +152,7 @@ pub async fn create_suggestion(
     ctx: RequestContext,
     ValidJson(body): ValidJson<CreateSuggestion>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.take()?;
     let mut conn = state.pool.get().await?;
     let who = SuggestionAccess::of(&principal);
     let suggestion = store::create(&mut conn, &who, &body, &Actor::new(&principal, &ctx)).await?;
@@ -201,7 +202,9 @@ pub async fn respond_suggestion(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::SuggestionsManage)?;
     let mut conn = state.pool.get().await?;
+    let id = id.into_inner();
+    let body = body.after(store::get(&mut conn, &SuggestionAccess::of(&principal), id)).await?;
     let actor = Actor::new(&principal, &ctx);
-    let suggestion = store::respond(&mut conn, &auth, &state.config, id.into_inner(), &body, if_match, &actor).await?;
+    let suggestion = store::respond(&mut conn, &auth, &state.config, id, &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), suggestion.version).json(suggestion))
 }

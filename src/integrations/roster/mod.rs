@@ -136,7 +136,7 @@ pub fn body_kind(content_type: &str) -> Result<BodyKind, ApiError> {
         "application/json" => Ok(BodyKind::Json),
         "text/csv" | "application/csv" => Ok(BodyKind::Csv),
         e if e.starts_with("application/") && e.ends_with("+json") => Ok(BodyKind::Json),
-        _ => Err(ApiError::UnsupportedMediaType),
+        _ => Err(ApiError::UnsupportedMediaType("application/json, text/csv")),
     }
 }
 
@@ -501,8 +501,8 @@ mod tests {
         assert_eq!(body_kind("application/json; charset=utf-8").unwrap(), BodyKind::Json);
         assert_eq!(body_kind("application/vnd.roster+json").unwrap(), BodyKind::Json);
         assert_eq!(body_kind("Text/CSV; charset=gbk").unwrap(), BodyKind::Csv);
-        assert!(matches!(body_kind("application/xml"), Err(ApiError::UnsupportedMediaType)));
-        assert!(matches!(body_kind(""), Err(ApiError::UnsupportedMediaType)));
+        assert!(matches!(body_kind("application/xml"), Err(ApiError::UnsupportedMediaType(_))));
+        assert!(matches!(body_kind(""), Err(ApiError::UnsupportedMediaType(_))));
     }
 
     #[test]

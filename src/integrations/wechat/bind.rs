@@ -230,6 +230,7 @@ pub async fn wechat_bind(
     ctx: RequestContext,
     ValidJson(body): ValidJson<WechatBindRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.take()?;
     let proof = proof_of(&body)?;
     let claims: BindingClaims = state
         .tokens

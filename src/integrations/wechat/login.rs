@@ -103,6 +103,7 @@ pub async fn wechat_login(
     ValidJson(body): ValidJson<WechatLoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let wx = configured(&state.config)?;
+    let body = body.take()?;
     let session = client::jscode2session(&state.http, wx, body.code.trim()).await.map_err(|e| {
         tracing::warn!(errcode = e.errcode(), error = %e, "wechat jscode2session failed");
         client::api_error(&e)

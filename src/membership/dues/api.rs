@@ -51,6 +51,7 @@ pub async fn create_dues(
     ValidJson(body): ValidJson<CreateDues>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::DuesWrite)?;
+    let body = body.take()?;
     let mut conn = state.pool.get().await?;
     let dues = store::create_dues(&mut conn, &auth, &body, &Actor::new(&principal, &ctx)).await?;
     Ok(HttpResponse::Created().json(dues))

@@ -69,6 +69,7 @@ pub async fn create_honor(
     ValidJson(body): ValidJson<CreateHonor>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::HonorsWrite)?;
+    let body = body.take()?;
     let mut conn = state.pool.get().await?;
     let honor = store::create_honor(&mut conn, &auth, &body, &Actor::new(&principal, &ctx)).await?;
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/honors/{}", honor.id))).json(honor))

@@ -31,6 +31,8 @@ use crate::state::AppState;
 
 pub const MAX_ROWS: usize = 20_000;
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+/// What a 415 of the import names.
+const UPLOAD_TYPES: &str = "text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Parses the upload on the blocking pool: unzipping and reading a 10 MB workbook is CPU
 /// work that would otherwise stall every other connection of this worker.
@@ -39,7 +41,7 @@ async fn read_table(content_type: &str, bytes: web::Bytes) -> Result<RawTable, A
     let reader: fn(&[u8], usize) -> Result<RawTable, ImportFileError> = match essence.as_str() {
         "text/csv" | "application/csv" => import_parse::read_csv,
         XLSX => import_parse::read_xlsx,
-        _ => return Err(ApiError::UnsupportedMediaType),
+        _ => return Err(ApiError::UnsupportedMediaType(UPLOAD_TYPES)),
     };
     let table = web::block(move || reader(&bytes, MAX_ROWS))
         .await

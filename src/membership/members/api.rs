@@ -8,8 +8,8 @@ use crate::auth::principal::Principal;
 use crate::error::{ApiError, Problem};
 use crate::http::context::RequestContext;
 use crate::http::etag::{IfMatch, with_etag};
-use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table};
-use crate::http::extract::{ValidJson, ValidQuery};
+use crate::http::export::{self, Format, FormatParam, MAX_EXPORT_ROWS, Table, XlsxSheet};
+use crate::http::extract::{Deferred, ValidJson, ValidQuery};
 use crate::http::pagination::{Page, PageParams, parse_sort};
 use crate::kernel::calendar::today_shanghai;
 use crate::membership::members::dto::{
@@ -71,7 +71,7 @@ fn member_table(items: &[MemberView]) -> Table {
     tag = "members",
     params(MemberQuery, PageParams, FormatParam),
     responses((status = 200, description = "A page of members, or with `format=csv|xlsx` (or `Accept: text/csv`) a file of every matching member (up to 50,000)", body = Page<MemberView>,
-        content((Page<MemberView> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, description = "unit_id outside your scope", body = Problem), (status = 422, body = Problem)),
+        content((Page<MemberView> = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, description = "unit_id outside your scope", body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/members")]
@@ -91,7 +91,7 @@ pub async fn list_members(
     tag = "members",
     params(("id" = i64, Path), MemberQuery, PageParams, FormatParam),
     responses((status = 200, description = "A page of members, or a CSV/XLSX file of all of them", body = Page<MemberView>,
-        content((Page<MemberView> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+        content((Page<MemberView> = "application/json"), (String = "text/csv"), (XlsxSheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/units/{id}/members")]
@@ -148,6 +148,7 @@ pub async fn create_member(
     ValidJson(body): ValidJson<CreateMember>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::MembersWrite)?;
+    let body = body.take()?;
     let mut conn = state.pool.get().await?;
     let actor = Actor::new(&principal, &ctx);
     let member = members_store::create(&mut conn, &auth, &body, &state.config.encryption_key, &actor).await?;
@@ -178,10 +179,23 @@ pub async fn update_member(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::MembersWrite)?;
     let mut conn = state.pool.get().await?;
-    let actor = Actor::new(&principal, &ctx);
+    let id = id.into_inner();
     let key = &state.config.encryption_key;
-    let member = members_store::update(&mut conn, &auth, id.into_inner(), &body, if_match, key, &actor).await?;
+    let body = body.after(members_store::get(&mut conn, &auth, id, Reveal::MASKED, key)).await?;
+    let actor = Actor::new(&principal, &ctx);
+    let member = members_store::update(&mut conn, &auth, id, &body, if_match, key, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), member.version).json(member))
+}
+
+/// The body of a move, once the caller may move members (403) and the member is found (404),
+/// so that a body of the wrong type (415) comes after both; a connection only when it does.
+async fn move_body<T>(state: &AppState, principal: &Principal, id: i64, body: Deferred<T>) -> Result<T, ApiError> {
+    let auth = authorize(principal, Permission::MembersWrite)?;
+    body.after(async {
+        let mut conn = state.pool.get().await?;
+        members_store::get(&mut conn, &auth, id, Reveal::MASKED, &state.config.encryption_key).await
+    })
+    .await
 }
 
 async fn apply(
@@ -220,12 +234,14 @@ pub async fn transfer_member(
     if_match: IfMatch,
     ValidJson(body): ValidJson<TransferMember>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let body = move_body(&state, &principal, id, body).await?;
     let change = Move::Transfer {
         to_unit_id: body.to_unit_id,
         effective_on: body.effective_on.unwrap_or_else(today_shanghai),
         reason: body.reason.as_deref(),
     };
-    apply(&state, &principal, &ctx, id.into_inner(), change, if_match).await
+    apply(&state, &principal, &ctx, id, change, if_match).await
 }
 
 /// Records that an active member left the union (the record stays).
@@ -248,9 +264,11 @@ pub async fn leave_member(
     if_match: IfMatch,
     ValidJson(body): ValidJson<LeaveMember>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let body = move_body(&state, &principal, id, body).await?;
     let change =
         Move::Leave { effective_on: body.effective_on.unwrap_or_else(today_shanghai), reason: body.reason.as_str() };
-    apply(&state, &principal, &ctx, id.into_inner(), change, if_match).await
+    apply(&state, &principal, &ctx, id, change, if_match).await
 }
 
 /// Brings a member who left back into the union.
@@ -273,12 +291,14 @@ pub async fn rejoin_member(
     if_match: IfMatch,
     ValidJson(body): ValidJson<RejoinMember>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let body = move_body(&state, &principal, id, body).await?;
     let change = Move::Rejoin {
         unit_id: body.unit_id,
         effective_on: body.effective_on.unwrap_or_else(today_shanghai),
         reason: body.reason.as_deref(),
     };
-    apply(&state, &principal, &ctx, id.into_inner(), change, if_match).await
+    apply(&state, &principal, &ctx, id, change, if_match).await
 }
 
 /// Joined / transferred / left / rejoined events of a member, oldest first.

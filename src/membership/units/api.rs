@@ -105,6 +105,7 @@ pub async fn create_unit(
     ValidJson(body): ValidJson<CreateUnit>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::UnitsWrite)?;
+    let body = body.take()?;
     let mut conn = state.pool.get().await?;
     let unit = units_store::create(&mut conn, &auth, &body, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Created();
@@ -134,7 +135,9 @@ pub async fn update_unit(
 ) -> Result<HttpResponse, ApiError> {
     let auth = authorize(&principal, Permission::UnitsWrite)?;
     let mut conn = state.pool.get().await?;
+    let id = id.into_inner();
+    let body = body.after(units_store::get(&mut conn, &auth, id)).await?;
     let actor = Actor::new(&principal, &ctx);
-    let unit = units_store::update(&mut conn, &auth, id.into_inner(), &body, if_match, &actor).await?;
+    let unit = units_store::update(&mut conn, &auth, id, &body, if_match, &actor).await?;
     Ok(with_etag(&mut HttpResponse::Ok(), unit.version).json(unit))
 }

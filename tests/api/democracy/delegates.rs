@@ -583,6 +583,44 @@ async fn check_ins_are_taken_in_session_and_are_idempotent() {
     let observers = app.get(&format!("{path}?kind=observer")).token(&admin.token).send().await.assert_ok(200);
     assert_eq!((observers["total"].as_i64(), observers["items"][0]["name"].as_str()), (Some(1), Some("张三")));
 
+    // The check-in sheet as a file (签到表): every matching record, not one page, in the
+    // list's order; CSV by `format=csv` or `Accept: text/csv`, XLSX by `format=xlsx`.
+    let all = app.get(&format!("{path}?sitting=1&per_page=100")).token(&admin.token).send().await.assert_ok(200);
+    let csv = app.get(&format!("{path}?sitting=1&format=csv&per_page=1")).token(&admin.token).send().await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    assert!(csv.header("content-disposition").unwrap().contains("check-ins.csv"));
+    let text = csv.text();
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "会次,工号,姓名,代表团,身份,签到状态,登记时间");
+    assert_eq!(lines.len(), 1 + 5, "{text}");
+    for (line, item) in lines[1..].iter().zip(all["items"].as_array().unwrap()) {
+        let kind = if item["kind"] == "formal" { "正式代表" } else { "列席代表" };
+        let start = format!(
+            "1,{},{},{},{kind},出席,",
+            item["staff_no"].as_str().unwrap(),
+            item["name"].as_str().unwrap(),
+            item["delegation_unit_name"].as_str().unwrap()
+        );
+        assert!(line.starts_with(&start), "{line} / {start}");
+    }
+    let accepted =
+        app.get(&format!("{path}?status=excused")).token(&admin.token).header("accept", "text/csv").send().await;
+    assert_eq!(accepted.status, 200);
+    let text = accepted.text();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.contains("2,CK-5,") && text.contains(",请假,"), "{text}");
+    let xlsx = app.get(&format!("{path}?format=xlsx")).token(&admin.token).send().await;
+    assert_eq!((xlsx.status, &xlsx.body[..2]), (200, &b"PK"[..]), "a zip (xlsx) file");
+    app.get(&format!("{path}?format=csv")).send().await.assert_problem(401, "missing_token");
+    let handler = app.with_role(Role::Handler).await;
+    app.get(&format!("{path}?format=csv")).token(&handler.token).send().await.assert_problem(403, "forbidden");
+    app.get("/congresses/999999/check-ins?format=csv")
+        .token(&admin.token)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+
     // Validation: exactly one list, sittings 1–20, ids positive.
     for (body, field) in [
         (json!({"sitting": 1}), "delegate_ids"),

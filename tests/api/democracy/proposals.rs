@@ -181,6 +181,19 @@ async fn a_proposal_goes_from_draft_to_closed_with_history() {
     assert_eq!(history["items"][4]["from_status"], "under_review");
     assert_eq!(history["items"][4]["to_status"], "accepted");
     assert_eq!(history["items"][4]["actor_user_id"], committee.id);
+    // Co-sign rows name the delegate (their member's name), as the co-signer list does; never
+    // a placeholder such as "代表 517".
+    let shown = w.app.get(&format!("/proposals/{id}")).token(&proposer.token).send().await.assert_ok(200);
+    let admin = w.app.union_admin().await;
+    for (row, cosigner) in [(2, 0), (3, 1)] {
+        let name = shown["cosigners"][cosigner]["name"].as_str().unwrap();
+        let delegate = w.cosigners[cosigner].0;
+        assert_eq!(shown["cosigners"][cosigner]["delegate_id"], delegate.id);
+        let member = w.app.get(&format!("/members/{}", delegate.member_id)).token(&admin.token).send().await;
+        assert_eq!(member.assert_ok(200)["name"], name);
+        assert_eq!(history["items"][row]["comment"], format!("{name} 同意"), "{}", history["items"][row]);
+        assert_ne!(history["items"][row]["comment"], format!("代表 {} 同意", delegate.id));
+    }
     // Rows name their actor, not just an id.
     let committee_name = w
         .app
@@ -267,7 +280,11 @@ async fn invalid_drafts_are_refused_field_by_field() {
     let mut body = draft(&w, "类别错误");
     body["category"] = json!("no_such_category");
     let res = w.app.post("/proposals").token(t).json(&body).send().await;
-    assert_eq!(res.assert_problem(422, "validation_failed")["errors"][0]["code"], "unknown_category");
+    let problem = res.assert_problem(422, "validation_failed");
+    assert_eq!(
+        (&problem["errors"][0]["field"], &problem["errors"][0]["code"]),
+        (&json!("category"), &json!("invalid_choice"))
+    );
 
     let mut body = draft(&w, "附议人错误");
     body["cosigner_delegate_ids"] = json!([w.observer.0.id, w.proposer.0.id, w.cosigners[0].0.id, w.cosigners[0].0.id]);
@@ -633,4 +650,19 @@ async fn a_submitted_proposal_keeps_its_cosigners() {
     let all = json!([w.cosigners[0].0.id, w.cosigners[1].0.id, w.cosigners[2].0.id]);
     let p = patch(all).send().await.assert_ok(200);
     assert_eq!(p["cosigners"].as_array().map(Vec::len), Some(3), "adding one is allowed");
+}
+
+/// The category enum of the spec and the request types is the table of categories: the same
+/// codes, in the same order (a new category is a migration and a variant).
+#[actix_web::test]
+async fn the_category_enum_is_the_table_of_categories() {
+    let w = world().await;
+    let listed = w.app.get("/suggestions/categories").token(&w.proposer.1.token).send().await.assert_ok(200);
+    let items = listed.as_array().or_else(|| listed["items"].as_array()).unwrap().clone();
+    let codes: Vec<&str> = items.iter().map(|c| c["code"].as_str().unwrap()).collect();
+    let variants: Vec<&str> = gonghui::democracy::types::ProposalCategory::all().iter().map(|c| c.as_str()).collect();
+    assert_eq!(codes, variants);
+    for (item, variant) in items.iter().zip(gonghui::democracy::types::ProposalCategory::all()) {
+        assert_eq!(item["name"], variant.label());
+    }
 }
