@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl};
+use diesel::pg::Pg;
+use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::auth::permissions::Authorized;
 use crate::democracy::proposals::dto::{CodeCount, DepartmentLoad, HandlingLine, HandlingReport};
 use crate::democracy::proposals::rules;
-use crate::democracy::types::{Feedback, ProposalStatus, ResultCode, ResultCodeCounts};
+use crate::democracy::types::{DepartmentRole, Feedback, ProposalStatus, ResultCode, ResultCodeCounts};
 use crate::error::ApiError;
 use crate::kernel::calendar::today_shanghai;
 use crate::schema::{congresses, delegates, departments, members, proposal_departments, proposal_replies, proposals};
@@ -193,8 +194,21 @@ pub fn markdown(r: &HandlingReport) -> String {
     md
 }
 
-type Row =
-    (i64, Option<String>, String, String, String, ProposalStatus, Option<NaiveDate>, Option<String>, Option<Feedback>);
+/// A proposal of the report with its proposer's name.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = proposals, check_for_backend(Pg))]
+struct Row {
+    id: i64,
+    number: Option<String>,
+    title: String,
+    category: String,
+    #[diesel(select_expression = members::name, select_expression_type = members::name)]
+    proposer_name: String,
+    status: ProposalStatus,
+    reply_due_on: Option<NaiveDate>,
+    decision_reason: Option<String>,
+    feedback: Option<Feedback>,
+}
 
 /// The report of one congress (404 when it does not exist).
 #[tracing::instrument(skip_all, fields(congress_id = congress_id))]
@@ -209,22 +223,12 @@ pub async fn report(
         .inner_join(delegates::table.on(delegates::id.eq(proposals::proposer_delegate_id)))
         .inner_join(members::table.on(members::id.eq(delegates::member_id)))
         .filter(proposals::congress_id.eq(congress_id))
-        .select((
-            proposals::id,
-            proposals::number,
-            proposals::title,
-            proposals::category,
-            members::name,
-            proposals::status,
-            proposals::reply_due_on,
-            proposals::decision_reason,
-            proposals::feedback,
-        ))
+        .select(Row::as_select())
         .order(proposals::id)
         .load(conn)
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let depts: Vec<(i64, i64, String, String)> = proposal_departments::table
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let depts: Vec<(i64, i64, String, DepartmentRole)> = proposal_departments::table
         .inner_join(departments::table.on(departments::id.eq(proposal_departments::department_id)))
         .filter(proposal_departments::proposal_id.eq_any(&ids))
         .select((proposal_departments::proposal_id, departments::id, departments::name, proposal_departments::role))
@@ -248,17 +252,21 @@ pub async fn report(
     let lines: Vec<Line> = rows
         .into_iter()
         .map(|r| Line {
-            id: r.0,
-            number: r.1,
-            title: r.2,
-            category: r.3,
-            proposer_name: r.4,
-            status: r.5,
-            reply_due_on: r.6,
-            decision_reason: r.7,
-            feedback: r.8,
-            departments: depts.iter().filter(|d| d.0 == r.0).map(|d| (d.1, d.2.clone(), d.3 == "lead")).collect(),
-            reply: latest.get(&r.0).copied(),
+            departments: depts
+                .iter()
+                .filter(|d| d.0 == r.id)
+                .map(|d| (d.1, d.2.clone(), d.3 == DepartmentRole::Lead))
+                .collect(),
+            reply: latest.get(&r.id).copied(),
+            id: r.id,
+            number: r.number,
+            title: r.title,
+            category: r.category,
+            proposer_name: r.proposer_name,
+            status: r.status,
+            reply_due_on: r.reply_due_on,
+            decision_reason: r.decision_reason,
+            feedback: r.feedback,
         })
         .collect();
     Ok(summarise(congress_id, name, year, &lines, today_shanghai()))

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::Pg;
 use diesel::{
     ExpressionMethods, JoinOnDsl, NullableExpressionMethods, OptionalExtension, QueryDsl, Queryable, Selectable,
     SelectableHelper,
@@ -94,54 +95,49 @@ pub(crate) fn brief_or_unknown(map: &HashMap<i64, DelegateBrief>, id: i64) -> De
     })
 }
 
-type FullRow = (
-    (i64, i64, Option<String>, ProposalStatus, String, String, String, String, String, bool, i64),
-    (Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>, Option<i64>, Option<i64>, Option<NaiveDate>),
-    (ExtensionStatus, Option<i32>, Option<String>, Option<NaiveDate>, Option<Feedback>, i16, Option<DateTime<Utc>>),
-    (i32, DateTime<Utc>, DateTime<Utc>, i16),
-);
+/// The proposal's own columns for the detail view, and its congress's co-signer threshold.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = proposals, check_for_backend(Pg))]
+struct DetailRow {
+    id: i64,
+    congress_id: i64,
+    number: Option<String>,
+    status: ProposalStatus,
+    title: String,
+    category: String,
+    cause: String,
+    analysis: String,
+    measures: String,
+    by_delegation: bool,
+    proposer_delegate_id: i64,
+    submitted_at: Option<DateTime<Utc>>,
+    decided_at: Option<DateTime<Utc>>,
+    decision_reason: Option<String>,
+    merged_into_id: Option<i64>,
+    suggestion_id: Option<i64>,
+    reply_due_on: Option<NaiveDate>,
+    extension_status: ExtensionStatus,
+    extension_days: Option<i32>,
+    extension_reason: Option<String>,
+    feedback_due_on: Option<NaiveDate>,
+    feedback: Option<Feedback>,
+    rehandle_count: i16,
+    closed_at: Option<DateTime<Utc>>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    #[diesel(select_expression = congresses::min_cosigners, select_expression_type = congresses::min_cosigners)]
+    min_cosigners: i16,
+}
 
 /// The whole proposal, as the detail view shows it (visibility is the caller's business).
 pub(super) async fn view_unchecked(conn: &mut AsyncPgConnection, id: i64) -> Result<ProposalView, ApiError> {
-    let r: FullRow = proposals::table
+    let r: DetailRow = proposals::table
         .inner_join(congresses::table.on(congresses::id.eq(proposals::congress_id)))
         .filter(proposals::id.eq(id))
-        .select((
-            (
-                proposals::id,
-                proposals::congress_id,
-                proposals::number,
-                proposals::status,
-                proposals::title,
-                proposals::category,
-                proposals::cause,
-                proposals::analysis,
-                proposals::measures,
-                proposals::by_delegation,
-                proposals::proposer_delegate_id,
-            ),
-            (
-                proposals::submitted_at,
-                proposals::decided_at,
-                proposals::decision_reason,
-                proposals::merged_into_id,
-                proposals::suggestion_id,
-                proposals::reply_due_on,
-            ),
-            (
-                proposals::extension_status,
-                proposals::extension_days,
-                proposals::extension_reason,
-                proposals::feedback_due_on,
-                proposals::feedback,
-                proposals::rehandle_count,
-                proposals::closed_at,
-            ),
-            (proposals::version, proposals::created_at, proposals::updated_at, congresses::min_cosigners),
-        ))
+        .select(DetailRow::as_select())
         .first(conn)
         .await?;
-    let (a, b, c, d) = r;
     let cosign_rows: Vec<(i64, CosignStatus, Option<DateTime<Utc>>)> = proposal_cosigners::table
         .filter(proposal_cosigners::proposal_id.eq(id))
         .select((proposal_cosigners::delegate_id, proposal_cosigners::status, proposal_cosigners::responded_at))
@@ -156,7 +152,7 @@ pub(super) async fn view_unchecked(conn: &mut AsyncPgConnection, id: i64) -> Res
         .load(conn)
         .await?;
     let mut ids: Vec<i64> = cosign_rows.iter().map(|r| r.0).chain(coproposer_ids.iter().copied()).collect();
-    ids.push(a.10);
+    ids.push(r.proposer_delegate_id);
     let names = briefs_unchecked(conn, &ids).await?;
     let departments_rows: Vec<(i64, String, DepartmentRole)> = proposal_departments::table
         .inner_join(departments::table.on(departments::id.eq(proposal_departments::department_id)))
@@ -174,94 +170,86 @@ pub(super) async fn view_unchecked(conn: &mut AsyncPgConnection, id: i64) -> Res
             responded_at,
         })
         .collect();
-    let status = a.3;
     Ok(ProposalView {
-        id: a.0,
-        congress_id: a.1,
-        number: a.2,
-        status,
-        title: a.4,
-        category: a.5,
-        cause: a.6,
-        analysis: a.7,
-        measures: a.8,
-        by_delegation: a.9,
-        proposer: brief_or_unknown(&names, a.10),
+        id: r.id,
+        congress_id: r.congress_id,
+        number: r.number,
+        status: r.status,
+        title: r.title,
+        category: r.category,
+        cause: r.cause,
+        analysis: r.analysis,
+        measures: r.measures,
+        by_delegation: r.by_delegation,
+        proposer: brief_or_unknown(&names, r.proposer_delegate_id),
         cosigners_agreed: cosigners.iter().filter(|c| c.status == CosignStatus::Agreed).count() as i64,
         cosigners,
-        min_cosigners: d.3,
+        min_cosigners: r.min_cosigners,
         coproposers: coproposer_ids.iter().map(|id| brief_or_unknown(&names, *id)).collect(),
-        submitted_at: b.0,
-        decided_at: b.1,
-        decision_reason: b.2,
-        merged_into_id: b.3,
-        suggestion_id: b.4,
+        submitted_at: r.submitted_at,
+        decided_at: r.decided_at,
+        decision_reason: r.decision_reason,
+        merged_into_id: r.merged_into_id,
+        suggestion_id: r.suggestion_id,
         departments: departments_rows
             .into_iter()
             .map(|(department_id, name, role)| ProposalDepartmentView { department_id, name, role })
             .collect(),
-        reply_due_on: b.5,
-        extension: ExtensionView { status: c.0, days: c.1, reason: c.2 },
+        reply_due_on: r.reply_due_on,
+        extension: ExtensionView { status: r.extension_status, days: r.extension_days, reason: r.extension_reason },
         replies,
-        feedback_due_on: c.3,
-        feedback: c.4,
-        rehandle_count: c.5,
-        overdue: rules::is_overdue(status, b.5, today_shanghai()),
-        closed_at: c.6,
-        version: d.0,
-        created_at: d.1,
-        updated_at: d.2,
+        feedback_due_on: r.feedback_due_on,
+        feedback: r.feedback,
+        rehandle_count: r.rehandle_count,
+        overdue: rules::is_overdue(r.status, r.reply_due_on, today_shanghai()),
+        closed_at: r.closed_at,
+        version: r.version,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
     })
 }
 
-type ReplyRow = (
-    i16,
-    i64,
-    String,
-    ResultCode,
-    String,
-    NaiveDate,
-    bool,
-    DateTime<Utc>,
-    Option<Feedback>,
-    Option<String>,
-    Option<DateTime<Utc>>,
-);
+/// A reply with its department's name.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = proposal_replies, check_for_backend(Pg))]
+struct ReplyRow {
+    round: i16,
+    #[diesel(select_expression = departments::id, select_expression_type = departments::id)]
+    department_id: i64,
+    #[diesel(select_expression = departments::name, select_expression_type = departments::name)]
+    department_name: String,
+    result_code: ResultCode,
+    content: String,
+    due_on: NaiveDate,
+    on_time: bool,
+    replied_at: DateTime<Utc>,
+    feedback: Option<Feedback>,
+    feedback_comment: Option<String>,
+    feedback_at: Option<DateTime<Utc>>,
+}
 
 async fn replies_of(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<ReplyView>, ApiError> {
     let rows: Vec<ReplyRow> = proposal_replies::table
         .inner_join(departments::table.on(departments::id.eq(proposal_replies::department_id)))
         .filter(proposal_replies::proposal_id.eq(id))
-        .select((
-            proposal_replies::round,
-            departments::id,
-            departments::name,
-            proposal_replies::result_code,
-            proposal_replies::content,
-            proposal_replies::due_on,
-            proposal_replies::on_time,
-            proposal_replies::replied_at,
-            proposal_replies::feedback,
-            proposal_replies::feedback_comment,
-            proposal_replies::feedback_at,
-        ))
+        .select(ReplyRow::as_select())
         .order(proposal_replies::round.asc())
         .load(conn)
         .await?;
     Ok(rows
         .into_iter()
         .map(|r| ReplyView {
-            round: r.0,
-            department_id: r.1,
-            department_name: r.2,
-            result_code: r.3,
-            content: r.4,
-            due_on: r.5,
-            on_time: r.6,
-            replied_at: r.7,
-            feedback: r.8,
-            feedback_comment: r.9,
-            feedback_at: r.10,
+            round: r.round,
+            department_id: r.department_id,
+            department_name: r.department_name,
+            result_code: r.result_code,
+            content: r.content,
+            due_on: r.due_on,
+            on_time: r.on_time,
+            replied_at: r.replied_at,
+            feedback: r.feedback,
+            feedback_comment: r.feedback_comment,
+            feedback_at: r.feedback_at,
         })
         .collect())
 }
