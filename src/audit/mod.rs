@@ -8,6 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
 use crate::error::ApiError;
+use crate::kernel::ids::{ClientId, UserId};
 use crate::schema::audit_log;
 
 pub mod api;
@@ -15,8 +16,8 @@ pub mod api;
 /// Who did it, for the audit row (`Actor::new(&principal, &ctx)` is made in `auth::principal`).
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user_id: Option<i64>,
-    pub client_id: Option<i64>,
+    pub user_id: Option<UserId>,
+    pub client_id: Option<ClientId>,
     pub label: String,
     pub request_id: Option<String>,
 }
@@ -38,7 +39,14 @@ pub async fn record<B: Serialize, A: Serialize>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> Result<(), ApiError> {
+    // A snapshot that cannot be serialised fails the change: an audit row with a silently
+    // missing snapshot would be worse than no change at all.
     let to_json = |v: Option<serde_json::Value>| v.filter(|v| !v.is_null());
+    let snapshot = |v: Option<Result<serde_json::Value, serde_json::Error>>| {
+        v.transpose().map(to_json).map_err(|e| ApiError::Internal(anyhow::anyhow!("audit snapshot of {entity}: {e}")))
+    };
+    let before = snapshot(before.map(serde_json::to_value))?;
+    let after = snapshot(after.map(serde_json::to_value))?;
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::actor_user_id.eq(actor.user_id),
@@ -47,8 +55,8 @@ pub async fn record<B: Serialize, A: Serialize>(
             audit_log::action.eq(action),
             audit_log::entity.eq(entity),
             audit_log::entity_id.eq(entity_id.to_string()),
-            audit_log::before.eq(to_json(before.and_then(|b| serde_json::to_value(b).ok()))),
-            audit_log::after.eq(to_json(after.and_then(|a| serde_json::to_value(a).ok()))),
+            audit_log::before.eq(before),
+            audit_log::after.eq(after),
             audit_log::request_id.eq(&actor.request_id),
         ))
         .execute(conn)

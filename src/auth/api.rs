@@ -9,6 +9,7 @@ use crate::auth::users::store as users_store;
 use crate::auth::{password, sessions, throttle};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::ValidJson;
+use crate::kernel::ids::UserId;
 use crate::state::AppState;
 
 async fn token_pair(state: &AppState, user_id: i64, refresh_token: String) -> Result<TokenPair, ApiError> {
@@ -136,14 +137,14 @@ pub async fn logout(
 pub async fn me(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let roles: Vec<GrantView> = match principal.user_id {
-        Some(id) => users_store::get(&mut conn, id).await?.grants,
+        Some(id) => users_store::get(&mut conn, id.get()).await?.grants,
         None => Vec::new(),
     };
     let me = crate::auth::permissions::Caller::of(&principal);
     let member = crate::membership::member_profile(&mut conn, &me).await?;
     let departments = crate::democracy::departments_handled_by(&mut conn, &me).await?;
     Ok(HttpResponse::Ok().json(Me {
-        user_id: principal.user_id,
+        user_id: principal.user_id.map(UserId::get),
         client_id: principal.client.map(|c| c.client_id),
         username: principal.username,
         display_name: principal.display_name,

@@ -428,7 +428,7 @@ mod tests {
 
     fn principal(id: i64) -> Principal {
         Principal {
-            user_id: Some(id),
+            user_id: Some(crate::kernel::ids::UserId(id)),
             client: None,
             username: format!("u{id}"),
             display_name: "U".into(),
@@ -490,7 +490,7 @@ mod tests {
         cache.set_live(true);
         let ticket = cache.ticket().unwrap();
         cache.insert(PrincipalKey::User(1), principal(1), ticket);
-        assert_eq!(cache.get(PrincipalKey::User(1)).unwrap().user_id, Some(1));
+        assert_eq!(cache.get(PrincipalKey::User(1)).unwrap().user_id, Some(crate::kernel::ids::UserId(1)));
         // Lost: emptied and bypassed, and a load begun before cannot be stored afterwards.
         let before = cache.ticket().unwrap();
         cache.set_live(false);

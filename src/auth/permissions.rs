@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
+use crate::kernel::ids::{MemberId, UserId};
 
 #[derive(
     Debug,
@@ -341,8 +342,8 @@ impl Proof for Authorized {}
 /// [`Principal`], so a store function taking `&Caller` serves the caller and nobody else.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller {
-    user_id: Option<i64>,
-    member_id: Option<i64>,
+    user_id: Option<UserId>,
+    member_id: Option<MemberId>,
 }
 
 impl Proof for Caller {}
@@ -353,12 +354,12 @@ impl Caller {
     }
 
     /// The caller's account (`None` for API clients).
-    pub fn user_id(&self) -> Option<i64> {
+    pub fn user_id(&self) -> Option<UserId> {
         self.user_id
     }
 
     /// The member the caller's account is bound to, if any.
-    pub fn member_id(&self) -> Option<i64> {
+    pub fn member_id(&self) -> Option<MemberId> {
         self.member_id
     }
 }
@@ -399,7 +400,7 @@ mod tests {
 
     fn principal(grants: Vec<Grant>) -> Principal {
         Principal {
-            user_id: Some(1),
+            user_id: Some(UserId(1)),
             client: None,
             username: "u".into(),
             display_name: "U".into(),
@@ -410,7 +411,11 @@ mod tests {
     }
 
     fn grant(role: Role, unit_path: Option<&str>) -> Grant {
-        Grant { role, unit_id: unit_path.map(|_| 5), unit_path: unit_path.map(str::to_owned) }
+        Grant {
+            role,
+            unit_id: unit_path.map(|_| crate::kernel::ids::UnitId(5)),
+            unit_path: unit_path.map(str::to_owned),
+        }
     }
 
     #[test]

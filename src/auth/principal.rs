@@ -14,12 +14,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::auth::permissions::{ClientScope, Role};
 use crate::error::ApiError;
+use crate::kernel::ids::{ClientId, MemberId, UnitId, UserId};
 use crate::schema::{role_grants, units, users};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
     pub role: Role,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     /// Materialised path of the granted unit, for unit-scoped roles.
     pub unit_path: Option<String>,
 }
@@ -27,20 +28,20 @@ pub struct Grant {
 /// An API client acting through a client-credentials token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRef {
-    pub id: i64,
+    pub id: ClientId,
     pub client_id: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct Principal {
     /// The administrative or member account; `None` for API clients.
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     /// The API client; `None` for users.
     pub client: Option<ClientRef>,
     /// Username, or the client's name.
     pub username: String,
     pub display_name: String,
-    pub member_id: Option<i64>,
+    pub member_id: Option<MemberId>,
     pub grants: Vec<Grant>,
     /// Scopes of an API client's token (users have none).
     pub scopes: Vec<ClientScope>,
@@ -77,7 +78,7 @@ pub fn bearer_token(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
 /// Loads an active user and their grants from the database (never from the cache: the
 /// refresh endpoint relies on that); `None` when absent, disabled or deleted.
 pub async fn load_user(conn: &mut AsyncPgConnection, user_id: i64) -> Result<Option<Principal>, ApiError> {
-    let user: Option<(i64, String, String, Option<i64>)> = users::table
+    let user: Option<(UserId, String, String, Option<MemberId>)> = users::table
         .filter(users::id.eq(user_id))
         .filter(users::status.eq("active"))
         .select((users::id, users::username, users::display_name, users::member_id))
@@ -86,7 +87,7 @@ pub async fn load_user(conn: &mut AsyncPgConnection, user_id: i64) -> Result<Opt
         .map(Some)
         .or_else(|e| if e == diesel::result::Error::NotFound { Ok(None) } else { Err(e) })?;
     let Some((user_id, username, display_name, member_id)) = user else { return Ok(None) };
-    let rows: Vec<(Role, Option<i64>, Option<String>)> = role_grants::table
+    let rows: Vec<(Role, Option<UnitId>, Option<String>)> = role_grants::table
         .left_join(units::table.on(units::id.nullable().eq(role_grants::unit_id)))
         .filter(role_grants::user_id.eq(user_id))
         .select((role_grants::role, role_grants::unit_id, units::path.nullable()))

@@ -5,6 +5,7 @@
 //! for, whether a congress lies inside a unit admin's scope.
 
 use crate::democracy::error::DemocracyError;
+use crate::kernel::ids::{MemberId, UserId};
 use chrono::NaiveDate;
 use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -161,7 +162,7 @@ fn delegate_ref((id, congress_id, member_id, kind, delegation_unit_id): Delegate
 pub async fn delegate_of(
     conn: &mut AsyncPgConnection,
     congress_id: i64,
-    member_id: i64,
+    member_id: MemberId,
 ) -> Result<Option<DelegateRef>, ApiError> {
     let row: Option<DelegateRow> = delegates::table
         .filter(delegates::congress_id.eq(congress_id))
@@ -190,7 +191,10 @@ pub async fn formal_delegate(
 }
 
 /// Every delegate record of a member (one per congress), newest congress first.
-pub async fn delegates_of_member(conn: &mut AsyncPgConnection, member_id: i64) -> Result<Vec<DelegateRef>, ApiError> {
+pub async fn delegates_of_member(
+    conn: &mut AsyncPgConnection,
+    member_id: MemberId,
+) -> Result<Vec<DelegateRef>, ApiError> {
     let rows: Vec<DelegateRow> = delegates::table
         .filter(delegates::member_id.eq(member_id))
         .select(DELEGATE_COLUMNS)
@@ -201,7 +205,7 @@ pub async fn delegates_of_member(conn: &mut AsyncPgConnection, member_id: i64) -
 }
 
 /// The departments a user handles proposals for.
-pub async fn handler_departments(conn: &mut AsyncPgConnection, user_id: i64) -> Result<Vec<i64>, ApiError> {
+pub async fn handler_departments(conn: &mut AsyncPgConnection, user_id: UserId) -> Result<Vec<i64>, ApiError> {
     Ok(department_handlers::table
         .filter(department_handlers::user_id.eq(user_id))
         .select(department_handlers::department_id)

@@ -2,6 +2,7 @@
 //! days, money in fen and ratios in basis points, wire enums, SQL helpers.
 
 pub mod calendar;
+pub mod ids;
 pub mod issue;
 pub mod money;
 pub mod patch;

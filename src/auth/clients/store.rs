@@ -17,6 +17,7 @@ use crate::auth::tokens::ClientClaims;
 use crate::crypto::{random_token, sha256};
 use crate::error::ApiError;
 use crate::http::pagination::PageParams;
+use crate::kernel::ids::ClientId;
 use crate::schema::api_clients as ac;
 use crate::state::AppState;
 
@@ -215,7 +216,7 @@ async fn load_client(state: &AppState, id: i64) -> Result<Option<Principal>, Api
     let Some((client_id, name, held)) = row else { return Ok(None) };
     Ok(Some(Principal {
         user_id: None,
-        client: Some(ClientRef { id, client_id }),
+        client: Some(ClientRef { id: ClientId(id), client_id }),
         username: name.clone(),
         display_name: name,
         member_id: None,

@@ -13,6 +13,7 @@ use crate::auth::permissions::Role;
 use crate::auth::sessions;
 use crate::error::{ApiError, FieldIssue};
 use crate::http::pagination::PageParams;
+use crate::kernel::ids::UserId;
 use crate::kernel::sql::escape_like;
 use crate::schema::{members, role_grants, units, users};
 
@@ -233,7 +234,7 @@ pub async fn update(
     if_match: crate::http::etag::IfMatch,
     actor: &Actor,
 ) -> Result<UserView, ApiError> {
-    if actor.user_id == Some(id) && input.status == Some(UserStatus::Disabled) {
+    if actor.user_id == Some(UserId(id)) && input.status == Some(UserStatus::Disabled) {
         return Err(ApiError::Conflict("cannot_change_own_account"));
     }
     if input.status == Some(UserStatus::Deleted) {
@@ -266,7 +267,7 @@ pub async fn update(
 
 /// Soft delete: the row stays for the audit trail; tokens stop working at once.
 pub async fn delete(conn: &mut AsyncPgConnection, id: i64, actor: &Actor) -> Result<(), ApiError> {
-    if actor.user_id == Some(id) {
+    if actor.user_id == Some(UserId(id)) {
         return Err(ApiError::Conflict("cannot_change_own_account"));
     }
     conn.transaction::<_, ApiError, _>(async |conn| {

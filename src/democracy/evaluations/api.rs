@@ -255,6 +255,6 @@ pub async fn my_evaluations(
     ValidQuery(page): ValidQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let (items, total) = store::mine(&mut conn, &Caller::of(&principal), principal.member_id, &page).await?;
+    let (items, total) = store::mine(&mut conn, &Caller::of(&principal), &page).await?;
     Ok(HttpResponse::Ok().json(page.wrap(items, total)))
 }

@@ -518,11 +518,10 @@ pub async fn results(conn: &mut AsyncPgConnection, _me: &Caller, id: i64) -> Res
 #[tracing::instrument(skip_all)]
 pub async fn mine(
     conn: &mut AsyncPgConnection,
-    _me: &Caller,
-    member_id: Option<i64>,
+    me: &Caller,
     page: &PageParams,
 ) -> Result<(Vec<MyCampaign>, i64), ApiError> {
-    let Some(member_id) = member_id else { return Ok((Vec::new(), 0)) };
+    let Some(member_id) = me.member_id() else { return Ok((Vec::new(), 0)) };
     let formal: Vec<(i64, i64)> = delegates::table
         .filter(delegates::member_id.eq(member_id))
         .filter(delegates::kind.eq("formal"))

@@ -20,6 +20,7 @@ use crate::democracy::access;
 use crate::democracy::proposals::rules;
 use crate::democracy::types::ProposalStatus;
 use crate::error::ApiError;
+use crate::kernel::ids::{MemberId, UserId};
 use crate::schema::{proposal_coproposers, proposal_cosigners, proposal_departments};
 
 /// A standing a caller can have towards one proposal.
@@ -75,8 +76,8 @@ pub struct Relation {
 /// Its fields are private; only [`ProposalAccess::of`] makes one, from the principal.
 #[derive(Debug, Clone)]
 pub struct ProposalAccess {
-    user_id: Option<i64>,
-    member_id: Option<i64>,
+    user_id: Option<UserId>,
+    member_id: Option<MemberId>,
     delegate_ids: Vec<i64>,
     reads_all: bool,
     decides: bool,
@@ -111,11 +112,11 @@ impl ProposalAccess {
         })
     }
 
-    pub fn user_id(&self) -> Option<i64> {
+    pub fn user_id(&self) -> Option<UserId> {
         self.user_id
     }
 
-    pub fn member_id(&self) -> Option<i64> {
+    pub fn member_id(&self) -> Option<MemberId> {
         self.member_id
     }
 
@@ -235,8 +236,8 @@ mod tests {
 
     fn access(reads_all: bool) -> ProposalAccess {
         ProposalAccess {
-            user_id: Some(1),
-            member_id: Some(1),
+            user_id: Some(UserId(1)),
+            member_id: Some(MemberId(1)),
             delegate_ids: vec![7],
             reads_all,
             decides: false,
@@ -267,7 +268,7 @@ mod tests {
     #[test]
     fn clauses_a_caller_cannot_hold_leave_the_sql() {
         let stranger = ProposalAccess {
-            user_id: Some(1),
+            user_id: Some(UserId(1)),
             member_id: None,
             delegate_ids: Vec::new(),
             reads_all: false,

@@ -25,6 +25,7 @@ use crate::democracy::types::{SuggestionSource, SuggestionStatus};
 use crate::error::{ApiError, FieldIssue};
 use crate::http::etag::IfMatch;
 use crate::http::pagination::PageParams;
+use crate::kernel::ids::MemberId;
 use crate::kernel::money::Bp;
 use crate::kernel::sql::escape_like;
 use crate::schema::{congresses, departments, members, suggestion_categories, suggestions};
@@ -35,7 +36,7 @@ enum Visibility {
     /// Suggestions managers: all of them.
     All,
     /// Everyone else: those of their member profile (none without one).
-    OwnOf(Option<i64>),
+    OwnOf(Option<MemberId>),
 }
 
 /// The caller's standing on suggestions: the proof the suggestion store functions take,
@@ -43,7 +44,7 @@ enum Visibility {
 #[derive(Debug, Clone, Copy)]
 pub struct SuggestionAccess {
     reach: Visibility,
-    member_id: Option<i64>,
+    member_id: Option<MemberId>,
 }
 
 impl Proof for SuggestionAccess {}
@@ -265,7 +266,7 @@ pub async fn create(
     input: &CreateSuggestion,
     actor: &Actor,
 ) -> Result<SuggestionView, ApiError> {
-    let member_id = suggestion_owner(who.manages(), who.member_id, input.member_id)?;
+    let member_id = suggestion_owner(who.manages(), who.member_id.map(MemberId::get), input.member_id)?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         check_references(conn, input, member_id).await?;
         let id: i64 = diesel::insert_into(suggestions::table)

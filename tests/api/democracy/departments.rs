@@ -207,7 +207,8 @@ async fn handler_accounts_are_managed_and_shown_to_managers_only() {
     }
     // The handler's account now acts for the department (what proposals read).
     let mut conn = app.conn().await;
-    let departments = gonghui::democracy::handler_departments(&mut conn, handler.id).await.unwrap();
+    let departments =
+        gonghui::democracy::handler_departments(&mut conn, gonghui::kernel::ids::UserId(handler.id)).await.unwrap();
     assert_eq!(departments, vec![d["id"].as_i64().unwrap()]);
 
     let seen_by_admin = app.get(&base).token(&admin.token).send().await.assert_ok(200);
@@ -229,7 +230,12 @@ async fn handler_accounts_are_managed_and_shown_to_managers_only() {
         .assert_problem(404, "not_found");
     let page = app.get(&format!("{base}/handlers")).token(&admin.token).send().await.assert_ok(200);
     assert_eq!(page["total"], 0);
-    assert!(gonghui::democracy::handler_departments(&mut conn, handler.id).await.unwrap().is_empty());
+    assert!(
+        gonghui::democracy::handler_departments(&mut conn, gonghui::kernel::ids::UserId(handler.id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The role stays: removing a handler from a department is not revoking the role.
     assert_eq!(
         app.scalar(&format!(
