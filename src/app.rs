@@ -138,6 +138,7 @@ pub fn build(
         )
         .wrap(from_fn(idempotency_middleware))
         .wrap(from_fn(context_middleware))
+        .wrap(from_fn(crate::http::headers::security_headers))
         .into_utoipa_app()
         .configure(configure_routes)
         .split_for_parts();

@@ -46,6 +46,9 @@ pub struct Config {
     /// answers 408. actix starts this clock when a worker first polls the connection, so a
     /// worker stalled by CPU starvation spends it too (actix-web#1269).
     pub client_request_timeout: Duration,
+    /// How long a request body may take to arrive in full (408 `body_timeout` after it): actix
+    /// bounds only the head, so one byte every few seconds would hold a connection forever.
+    pub body_read_timeout: Duration,
     pub public_url: String,
     pub jwt_issuer: String,
     pub jwt_audience: String,
@@ -303,6 +306,7 @@ impl Config {
             run_migrations: v.bool("GONGHUI_RUN_MIGRATIONS", true)?,
             workers: v.parse("GONGHUI_WORKERS", 2, 1, 64)?,
             client_request_timeout: v.millis("GONGHUI_CLIENT_REQUEST_TIMEOUT_MS", 5000, 100, 120_000)?,
+            body_read_timeout: v.millis("GONGHUI_BODY_READ_TIMEOUT_MS", 60_000, 100, 600_000)?,
             public_url,
             jwt_issuer: v.string("GONGHUI_JWT_ISSUER", "gonghui"),
             jwt_audience: v.string("GONGHUI_JWT_AUDIENCE", "gonghui-api"),

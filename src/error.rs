@@ -96,6 +96,9 @@ pub enum ApiError {
     PreconditionFailed,
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The body did not arrive within `GONGHUI_BODY_READ_TIMEOUT_MS` (a slow-body client).
+    #[error("request body timed out")]
+    BodyTimeout,
     /// 415, naming the media type(s) the route reads (`application/json`; for uploads
     /// `text/csv, application/vnd…sheet`).
     #[error("unsupported media type (expected {0})")]
@@ -132,6 +135,7 @@ impl ApiError {
             Conflict(_) => StatusCode::CONFLICT,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Validation(_) | Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -155,6 +159,7 @@ impl ApiError {
             MethodNotAllowed(_) => "method_not_allowed",
             PreconditionFailed => "stale_version",
             PayloadTooLarge => "payload_too_large",
+            BodyTimeout => "body_timeout",
             UnsupportedMediaType(_) => "unsupported_media_type",
             Validation(_) => "validation_failed",
             TooManyRequests(_) => "rate_limited",
@@ -388,6 +393,7 @@ mod tests {
             ApiError::Conflict("staff_no_taken"),
             ApiError::PreconditionFailed,
             ApiError::PayloadTooLarge,
+            ApiError::BodyTimeout,
             ApiError::UnsupportedMediaType("application/json"),
             ApiError::Validation(vec![FieldIssue::new("name", "required")]),
             ApiError::TooManyRequests(3),

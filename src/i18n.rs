@@ -70,6 +70,10 @@ pub fn problem_text(code: &str, status: u16, lang: Lang) -> (String, String) {
             ("记录已被他人修改，请刷新后重试。", "The record was changed by someone else; reload and retry.")
         }
         "payload_too_large" => ("请求体过大。", "The request body is too large."),
+        "body_timeout" => (
+            "请求体未在限定时间内传完，连接已关闭。",
+            "The request body did not arrive in time; the connection is closed.",
+        ),
         "unsupported_media_type" => {
             ("不支持的内容类型，应为 {expected}。", "Unsupported content type; expected {expected}.")
         }

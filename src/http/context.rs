@@ -134,6 +134,7 @@ fn clone_api_error(e: &ApiError) -> ApiError {
         Conflict(c) => Conflict(c),
         PreconditionFailed => PreconditionFailed,
         PayloadTooLarge => PayloadTooLarge,
+        BodyTimeout => BodyTimeout,
         UnsupportedMediaType(e) => UnsupportedMediaType(e),
         Validation(i) => Validation(i.clone()),
         Unprocessable(c, i) => Unprocessable(c, i.clone()),

@@ -86,6 +86,14 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize) -
     {
         return Err(ApiError::PayloadTooLarge);
     }
+    // actix bounds the time to the request head only; the body gets a deadline of its own.
+    let deadline = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(std::time::Duration::from_secs(60), |state| state.config.body_read_timeout);
+    actix_web::rt::time::timeout(deadline, collect_body(payload, limit)).await.map_err(|_| ApiError::BodyTimeout)?
+}
+
+async fn collect_body(payload: &mut Payload, limit: usize) -> Result<web::Bytes, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| match e {

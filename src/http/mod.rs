@@ -5,6 +5,7 @@ pub mod etag;
 pub mod export;
 pub mod extract;
 pub mod fallback;
+pub mod headers;
 pub mod idempotency;
 pub mod metrics;
 pub mod pagination;

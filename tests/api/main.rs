@@ -15,6 +15,7 @@ mod authorization_matrix;
 mod cas;
 mod concurrency;
 mod democracy;
+mod hardening;
 mod honors_dues;
 mod http_basics;
 mod import;
