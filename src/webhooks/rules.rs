@@ -69,6 +69,13 @@ fn v4_always_refused(ip: Ipv4Addr) -> bool {
         || ip.is_multicast()
         || ip.is_broadcast()
         || o[0] >= 240 // reserved
+        // IANA special-purpose ranges that are never a receiver: IETF protocol assignments,
+        // the three documentation networks, the 6to4 relay anycast, benchmarking.
+        || (o[0] == 192 && o[1] == 0 && (o[2] == 0 || o[2] == 2))
+        || (o[0] == 198 && o[1] == 51 && o[2] == 100)
+        || (o[0] == 203 && o[1] == 0 && o[2] == 113)
+        || (o[0] == 192 && o[1] == 88 && o[2] == 99)
+        || (o[0] == 198 && (o[1] & 0xfe) == 18)
 }
 
 fn v4_private(ip: Ipv4Addr) -> bool {
@@ -76,20 +83,56 @@ fn v4_private(ip: Ipv4Addr) -> bool {
     ip.is_loopback() || ip.is_private() || (o[0] == 100 && (o[1] & 0xc0) == 64) // CGNAT 100.64/10
 }
 
-/// Whether deliveries may go to `ip`.
+/// The IPv4 address an IPv6 address leads to, for every form that reaches one: IPv4-mapped
+/// (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`, deprecated but still routed by some
+/// stacks), NAT64 (`64:ff9b::/96`, RFC 6052) and 6to4 (`2002:AABB:CCDD::/48`). Without this,
+/// `[64:ff9b::a9fe:a9fe]` reached the metadata address through a NAT64 gateway.
+fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    let s = v6.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    if s[..6] == [0; 6] && !v6.is_unspecified() && !v6.is_loopback() {
+        return Some(v4(s[6], s[7]));
+    }
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return Some(v4(s[6], s[7]));
+    }
+    if s[0] == 0x2002 {
+        return Some(v4(s[1], s[2]));
+    }
+    None
+}
+
+/// IPv6 special-purpose ranges (IANA registry) that are never a receiver.
+fn v6_always_refused(v6: Ipv6Addr) -> bool {
+    let s = v6.segments();
+    let metadata = v6 == Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254);
+    let link_local = (s[0] & 0xffc0) == 0xfe80;
+    v6.is_unspecified()
+        || v6.is_multicast()
+        || link_local
+        || metadata
+        || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) // 64:ff9b:1::/48, local-use NAT64
+        || (s[0] == 0x0100 && s[1..4] == [0, 0, 0]) // 100::/64, discard-only
+        || (s[0] == 0x2001 && s[1] < 0x0200) // 2001::/23: Teredo, benchmarking, ORCHID, …
+        || (s[0] == 0x2001 && s[1] == 0x0db8) // 2001:db8::/32, documentation
+        || (s[0] == 0x3fff && s[1] < 0x1000) // 3fff::/20, documentation
+        || s[0] == 0x5f00 // 5f00::/16, SRv6 SIDs
+}
+
+/// Whether deliveries may go to `ip`. An IPv6 address that carries an IPv4 address is judged
+/// by that IPv4 address.
 pub fn ip_allowed(ip: IpAddr, allow_private: bool) -> bool {
     match ip {
         IpAddr::V4(v4) => !v4_always_refused(v4) && (allow_private || !v4_private(v4)),
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let Some(v4) = embedded_v4(v6) {
                 return ip_allowed(IpAddr::V4(v4), allow_private);
             }
-            let seg = v6.segments();
-            let metadata = v6 == Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254);
-            let link_local = (seg[0] & 0xffc0) == 0xfe80;
-            let always = v6.is_unspecified() || v6.is_multicast() || link_local || metadata;
-            let private = v6.is_loopback() || (seg[0] & 0xfe00) == 0xfc00; // fc00::/7
-            !always && (allow_private || !private)
+            let private = v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00; // fc00::/7
+            !v6_always_refused(v6) && (allow_private || !private)
         }
     }
 }
@@ -229,6 +272,22 @@ mod tests {
             "http://[ff02::1]/",
             "http://[::ffff:169.254.169.254]/",
             "http://0xa9.0xfe.0xa9.0xfe/",
+            // IPv4 inside IPv6 (issue 14): NAT64, IPv4-compatible, 6to4.
+            "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",
+            "http://[::a9fe:a9fe]/",
+            "http://[2002:a9fe:a9fe::]/",
+            // Special-purpose ranges (IANA).
+            "http://[64:ff9b:1::a00:1]/",
+            "http://[2001::1]/",
+            "http://[2001:db8::1]/",
+            "http://[3fff::1]/",
+            "http://[100::1]/",
+            "http://198.18.0.1/",
+            "http://198.19.255.254/",
+            "http://192.0.0.8/",
+            "http://192.0.2.1/",
+            "http://198.51.100.7/",
+            "http://203.0.113.9/",
         ] {
             assert_eq!(refusal(url, &c), Some(UrlRefusal::ForbiddenAddress), "{url}");
         }
@@ -248,12 +307,19 @@ mod tests {
             "http://[fc00::1]/",
             "http://[fd12:3456::1]/",
             "http://[::ffff:127.0.0.1]/",
+            "http://[::127.0.0.1]/",
+            "http://[64:ff9b::a00:1]/",
+            "http://[2002:c0a8:101::]/",
         ] {
             assert_eq!(refusal(url, &strict), Some(UrlRefusal::ForbiddenAddress), "{url}");
             assert_eq!(refusal(url, &lax), None, "{url}");
         }
         assert_eq!(refusal("http://172.32.0.1/", &strict), None, "outside 172.16/12");
         assert_eq!(refusal("http://8.8.8.8/", &strict), None);
+        // Public addresses stay reachable in every form.
+        assert_eq!(refusal("http://[64:ff9b::808:808]/", &strict), None, "NAT64 of 8.8.8.8");
+        assert_eq!(refusal("http://[2606:4700::1111]/", &strict), None);
+        assert_eq!(refusal("http://198.20.0.1/", &strict), None, "outside 198.18/15");
     }
 
     #[test]
