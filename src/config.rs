@@ -49,6 +49,10 @@ pub struct Config {
     /// How long a request body may take to arrive in full (408 `body_timeout` after it): actix
     /// bounds only the head, so one byte every few seconds would hold a connection forever.
     pub body_read_timeout: Duration,
+    /// Password hashes (argon2, 19 MiB each) computed at once; more wait up to
+    /// `password_hash_wait`, then get 429 with Retry-After.
+    pub password_hash_concurrency: usize,
+    pub password_hash_wait: Duration,
     pub public_url: String,
     pub jwt_issuer: String,
     pub jwt_audience: String,
@@ -307,6 +311,13 @@ impl Config {
             workers: v.parse("GONGHUI_WORKERS", 2, 1, 64)?,
             client_request_timeout: v.millis("GONGHUI_CLIENT_REQUEST_TIMEOUT_MS", 5000, 100, 120_000)?,
             body_read_timeout: v.millis("GONGHUI_BODY_READ_TIMEOUT_MS", 60_000, 100, 600_000)?,
+            password_hash_concurrency: v.parse(
+                "GONGHUI_PASSWORD_HASH_CONCURRENCY",
+                std::thread::available_parallelism().map_or(2, usize::from),
+                1,
+                64,
+            )?,
+            password_hash_wait: v.millis("GONGHUI_PASSWORD_HASH_WAIT_MS", 2000, 1, 60_000)?,
             public_url,
             jwt_issuer: v.string("GONGHUI_JWT_ISSUER", "gonghui"),
             jwt_audience: v.string("GONGHUI_JWT_AUDIENCE", "gonghui-api"),

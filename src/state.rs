@@ -23,6 +23,8 @@ pub struct AppState {
     pub spec: Arc<utoipa::openapi::OpenApi>,
     /// Outgoing calls (WeChat, CAS).
     pub http: reqwest::Client,
+    /// Permits for password hashing (`auth::password::slot`).
+    pub password_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -32,8 +34,10 @@ impl AppState {
         let http = crate::outbound::client(&config)?;
         // Starts the principal cache's LISTEN connection on the current runtime.
         let auth_cache = AuthCache::start(&config.database_url, config.db_connect_timeout);
+        let password_slots = Arc::new(tokio::sync::Semaphore::new(config.password_hash_concurrency));
         Ok(AppState {
             config: Arc::new(config),
+            password_slots,
             pool,
             tokens: Arc::new(tokens),
             auth_cache,

@@ -60,6 +60,8 @@ pub async fn login(
     let username = body.username.trim().to_lowercase();
     let user_key = throttle::user_key(&username);
     let ip_key = throttle::ip_key(&client_ip(&req));
+    // Taken before the attempt is counted, so that a refusal for capacity is no failure.
+    let permit = password::slot(&state).await?;
     let mut conn = state.pool.get().await?;
     let limits = [
         (user_key.clone(), state.config.login_max_failures_per_user),
@@ -70,9 +72,12 @@ pub async fn login(
     let found = users_store::credentials(&mut conn, &username).await?;
     let stored = found.as_ref().and_then(|(_, h, _)| h.clone()).unwrap_or_else(|| password::dummy_hash().to_owned());
     let candidate = body.password.clone();
-    let matches = web::block(move || password::verify_password(&candidate, &stored))
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("password check: {e}")))?;
+    let matches = web::block(move || {
+        let _permit = permit;
+        password::verify_password(&candidate, &stored)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("password check: {e}")))?;
     let user_id = match found {
         Some((id, Some(_), status)) if matches && status == "active" => id,
         _ => return Err(ApiError::Unauthenticated("invalid_credentials")),

@@ -2,8 +2,25 @@
 //! Hashing is CPU-heavy (tens of ms): callers run it on a blocking thread.
 
 use argon2::Argon2;
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::error::ApiError;
+use crate::state::AppState;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+/// A permit to hash or verify one password. Each argon2 run takes 19 MiB and a core for
+/// tens of milliseconds; a burst of logins once took the process from 86 MiB to 887 MiB
+/// (issue 14). At most `GONGHUI_PASSWORD_HASH_CONCURRENCY` run at once; a caller that cannot
+/// get a permit within `GONGHUI_PASSWORD_HASH_WAIT_MS` gets 429 with `Retry-After: 1`.
+pub async fn slot(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
+    let wait = state.config.password_hash_wait;
+    match actix_web::rt::time::timeout(wait, state.password_slots.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(closed)) => Err(ApiError::Internal(anyhow::anyhow!("password slots: {closed}"))),
+        Err(_) => Err(ApiError::TooManyRequests(1)),
+    }
+}
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let hash = Argon2::default()

@@ -76,3 +76,44 @@ async fn a_body_that_trickles_in_is_cut_off_with_408() {
     assert!(text.contains("body_timeout"), "{text}");
     assert_eq!(app.scalar("SELECT count(*) AS id FROM units").await, units_before);
 }
+
+#[actix_web::test]
+async fn a_burst_of_logins_waits_for_a_password_slot_or_gets_429() {
+    // One argon2 run at a time and almost no patience: a burst of correct logins gets some
+    // 200s and, for the rest, 429 with Retry-After — never more hashes in flight than the
+    // slots (each argon2 run holds 19 MiB).
+    let app = TestApp::spawn_with(&[
+        ("GONGHUI_PASSWORD_HASH_CONCURRENCY", "1"),
+        ("GONGHUI_PASSWORD_HASH_WAIT_MS", "1"),
+        ("GONGHUI_LOGIN_MAX_FAILURES_PER_IP", "1000"),
+    ])
+    .await;
+    let hash = gonghui::auth::password::hash_password("correct-horse-42").unwrap();
+    for n in 0..8 {
+        app.scalar(&format!(
+            "INSERT INTO users (username, display_name, password_hash) VALUES ('burst{n}', 'b', '{hash}') RETURNING id"
+        ))
+        .await;
+    }
+    let attempts = (0..8).map(|n| {
+        app.post("/auth/login")
+            .json(&serde_json::json!({"username": format!("burst{n}"), "password": "correct-horse-42"}))
+            .send()
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let ok = answers.iter().filter(|r| r.status == 200).count();
+    let busy: Vec<_> = answers.iter().filter(|r| r.status == 429).collect();
+    assert!(ok >= 1, "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert!(!busy.is_empty(), "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(ok + busy.len(), answers.len());
+    for res in busy {
+        assert_eq!(res.header("retry-after").as_deref(), Some("1"));
+    }
+    // A refusal for capacity is not a failed login: the accounts are not throttled.
+    let again = app
+        .post("/auth/login")
+        .json(&serde_json::json!({"username": "burst7", "password": "correct-horse-42"}))
+        .send()
+        .await;
+    assert_eq!(again.status, 200);
+}

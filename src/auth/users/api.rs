@@ -29,11 +29,15 @@ pub struct UserQuery {
     pub status: Option<UserStatus>,
 }
 
-async fn hash(password: String) -> Result<String, ApiError> {
-    web::block(move || password::hash_password(&password))
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing: {e}")))?
-        .map_err(ApiError::Internal)
+async fn hash(state: &AppState, password: String) -> Result<String, ApiError> {
+    let permit = password::slot(state).await?;
+    web::block(move || {
+        let _permit = permit;
+        password::hash_password(&password)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing: {e}")))?
+    .map_err(ApiError::Internal)
 }
 
 /// Administrative and member accounts with their role grants.
@@ -66,6 +70,7 @@ pub async fn list_users(
         (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, description = "username_taken / member_already_has_user", body = Problem),
         (status = 422, body = Problem),
+        (status = 429, description = "every password-hashing slot is busy: retry after `Retry-After` seconds", body = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -85,7 +90,7 @@ pub async fn create_user(
             (p.clone(), Some(p))
         }
     };
-    let hashed = hash(password).await?;
+    let hashed = hash(&state, password).await?;
     let mut conn = state.pool.get().await?;
     let user = users_store::create(&mut conn, &body, hashed, &Actor::new(&principal, &ctx)).await?;
     let mut res = HttpResponse::Created();
@@ -122,6 +127,7 @@ pub async fn get_user(
     responses(
         (status = 200, body = UserView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem),
+        (status = 429, description = "every password-hashing slot is busy (only when a new password is set)", body = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -144,7 +150,7 @@ pub async fn update_user(
         })
         .await?;
     let hashed = match &body.password {
-        Some(p) => Some(hash(p.clone()).await?),
+        Some(p) => Some(hash(&state, p.clone()).await?),
         None => None,
     };
     let mut conn = state.pool.get().await?;
